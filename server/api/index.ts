@@ -1,0 +1,14 @@
+import type { Router } from '@koa/router';
+import type { AppState } from '../http/state.ts';
+import type { Services } from '../services.ts';
+import { systemRoutes } from './system/routes.ts';
+
+/** Every router mounted under /api/v4, in one readable list. */
+export function apiRouters(services: Services): Router<AppState>[] {
+  return [systemRoutes({ db: services.db, nodeId: services.config.nodeId })];
+}
+
+/** Routers mounted at the site root. */
+export function rootRouters(_services: Services): Router<AppState>[] {
+  return [];
+}

@@ -1,0 +1,20 @@
+/** Who is making a request: an authenticated user (or bot) and the session they used. */
+export interface Actor {
+  userId: string;
+  sessionId: string;
+  /** System-level roles, e.g. system_user, system_admin, system_guest. */
+  roles: ReadonlySet<string>;
+  isBot: boolean;
+  /** How the request authenticated; cookie-authenticated writes need a CSRF token. */
+  via: 'bearer' | 'cookie' | 'query' | 'access_token';
+  ipAddress: string;
+  userAgent: string;
+}
+
+export function isSystemAdmin(actor: Actor): boolean {
+  return actor.roles.has('system_admin');
+}
+
+export function isGuest(actor: Actor): boolean {
+  return actor.roles.has('system_guest');
+}

@@ -1,0 +1,127 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import { ConfigError } from '../config/load.ts';
+import { loadAndCheckConfig } from '../config/preflight.ts';
+import type { Config } from '../config/schema.ts';
+import { DataDirLockedError } from '../db/datadir-lock.ts';
+import { migrationStatus } from '../db/migrate.ts';
+import { createLogger } from '../lib/logger.ts';
+import { version } from '../lib/version.ts';
+import { startServer } from '../runtime.ts';
+import { createUser } from '../users/service.ts';
+import { withOwnerDatabase } from './database.ts';
+
+const EXIT_USAGE = 64;
+const EXIT_CONFIG = 78;
+
+const usage = `Usage: custodian <command> [options]
+
+Commands:
+  start                               Run the server (embedded PostgreSQL unless DATABASE_URL is set)
+  migrate [--status]                  Apply pending database migrations, or list their status
+  user create --email E --username U --password P [--system-admin]
+                                      Create a local user
+  version                             Print the version
+
+Configuration comes from the environment (CUSTODIAN_PORT, CUSTODIAN_DATA_DIR, DATABASE_URL, ...) and
+the optional JSON file named by CUSTODIAN_CONFIG_FILE. See README.md.`;
+
+class UsageError extends Error {}
+
+async function config(): Promise<Config> {
+  return loadAndCheckConfig(process.env);
+}
+
+async function start(): Promise<void> {
+  const cfg = await config();
+  const logger = createLogger(cfg.logLevel);
+  const server = await startServer({ config: cfg, logger });
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    server.stop().then(
+      () => process.exit(0),
+      (err) => {
+        logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+async function migrate(args: string[]): Promise<void> {
+  const { values } = parseArgs({ args, options: { status: { type: 'boolean' } } });
+  const cfg = await config();
+  const logger = createLogger(cfg.logLevel === 'info' ? 'warn' : cfg.logLevel);
+  await withOwnerDatabase(cfg, logger, async (knex) => {
+    const status = await migrationStatus(knex);
+    for (const name of status.completed) process.stdout.write(`applied  ${name}\n`);
+    for (const name of status.pending) process.stdout.write(`pending  ${name}\n`);
+    if (!values.status) process.stdout.write(`Database schema is up to date (${status.completed.length} migrations).\n`);
+  }, { migrate: !values.status });
+}
+
+async function user(args: string[]): Promise<void> {
+  const [sub, ...rest] = args;
+  if (sub !== 'create') throw new UsageError(`Unknown user command "${sub ?? ''}".`);
+  const { values } = parseArgs({
+    args: rest,
+    options: { email: { type: 'string' }, username: { type: 'string' }, password: { type: 'string' }, 'system-admin': { type: 'boolean' } },
+  });
+  if (!values.email || !values.username || !values.password) throw new UsageError('user create needs --email, --username and --password.');
+  const cfg = await config();
+  const logger = createLogger(cfg.logLevel === 'info' ? 'warn' : cfg.logLevel);
+  const created = await withOwnerDatabase(cfg, logger, (knex) =>
+    createUser(knex, {
+      email: values.email!,
+      username: values.username!,
+      password: values.password,
+      roles: values['system-admin'] ? 'system_user system_admin' : 'system_user',
+    }),
+  );
+  process.stdout.write(`Created user ${created.username} (${created.id}) with roles: ${created.roles}\n`);
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [command, ...args] = argv;
+  switch (command) {
+    case 'start':
+      return start();
+    case 'migrate':
+      return migrate(args);
+    case 'user':
+      return user(args);
+    case 'version':
+    case '--version':
+      process.stdout.write(`Custodian ${version} (Node ${process.version})\n`);
+      return;
+    case undefined:
+    case 'help':
+    case '--help':
+      process.stdout.write(usage + '\n');
+      return;
+    default:
+      throw new UsageError(`Unknown command "${command}".`);
+  }
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  if (err instanceof ConfigError) {
+    process.stderr.write(`Custodian cannot start: invalid configuration\n${err.problems.map((p) => `  - ${p}`).join('\n')}\n`);
+    process.exit(EXIT_CONFIG);
+  }
+  if (err instanceof UsageError) {
+    process.stderr.write(`${err.message}\n\n${usage}\n`);
+    process.exit(EXIT_USAGE);
+  }
+  if (err instanceof DataDirLockedError) {
+    process.stderr.write(`Custodian cannot start: ${err.message}\n`);
+    process.exit(1);
+  }
+  process.stderr.write(`Custodian failed: ${(err as Error)?.message ?? String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,16 @@
+import type { Context } from 'koa';
+
+/**
+ * Sends a JSON body with `Content-Type: application/json` exactly: Mattermost's Client4 parses a body
+ * only for that value, and Koa would otherwise add `; charset=utf-8`.
+ */
+export function sendJson(ctx: Context, status: number, body: unknown): void {
+  ctx.status = status;
+  ctx.set('Content-Type', 'application/json');
+  ctx.body = JSON.stringify(body);
+}
+
+/** The `{"status": "OK"}` answer many Mattermost endpoints give. */
+export function sendOk(ctx: Context): void {
+  sendJson(ctx, 200, { status: 'OK' });
+}
