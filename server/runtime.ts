@@ -1,3 +1,4 @@
+import { ensureDir } from './lib/fs.ts';
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -36,7 +37,7 @@ function secret(dataDir: string, name: string): string {
   try {
     return fs.readFileSync(file, 'utf8').trim();
   } catch {
-    fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+    ensureDir(path.dirname(file), 0o700);
     const value = crypto.randomBytes(24).toString('base64url');
     fs.writeFileSync(file, value + '\n', { mode: 0o600, flag: 'wx' });
     return value;
@@ -81,7 +82,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     for (const cleanup of cleanups.splice(0)) await cleanup().catch((err) => logger.error({ err }, 'error during shutdown'));
   };
   try {
-    fs.mkdirSync(config.dataDir, { recursive: true });
+    ensureDir(config.dataDir);
     const lock = new DataDirLock(config.dataDir);
     lock.acquire();
     cleanups.unshift(async () => lock.release());

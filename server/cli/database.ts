@@ -1,3 +1,4 @@
+import { ensureDir } from '../lib/fs.ts';
 import path from 'node:path';
 import fs from 'node:fs';
 import type { Config } from '../config/schema.ts';
@@ -16,7 +17,7 @@ export async function withOwnerDatabase<T>(config: Config, logger: Logger, fn: (
   if (config.databaseUrl) return useKnex(createKnex(config.databaseUrl, 2, 'custodian-cli'), fn, options);
   const embedded = new EmbeddedPostgres({ dataDir: config.dataDir, runAsUser: config.embeddedPgUser, logger });
   const lock = new DataDirLock(config.dataDir);
-  fs.mkdirSync(config.dataDir, { recursive: true });
+  ensureDir(config.dataDir);
   try {
     lock.acquire();
   } catch (err) {

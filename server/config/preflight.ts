@@ -1,3 +1,4 @@
+import { ensureDir } from '../lib/fs.ts';
 import fs from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
@@ -8,7 +9,7 @@ import type { Config } from './schema.ts';
 /** Checks that the data directory exists (or can be created) and is writable. */
 export function checkDataDir(dataDir: string): string | undefined {
   try {
-    fs.mkdirSync(dataDir, { recursive: true });
+    ensureDir(dataDir);
     const probe = path.join(dataDir, `.write-test-${process.pid}`);
     fs.writeFileSync(probe, 'ok');
     fs.rmSync(probe);

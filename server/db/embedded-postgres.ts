@@ -1,3 +1,4 @@
+import { ensureDir } from '../lib/fs.ts';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -83,8 +84,8 @@ export class EmbeddedPostgres {
   async start(): Promise<void> {
     const started = Date.now();
     this.binaries = locatePostgresBinaries();
-    for (const dir of [this.secretsDir, path.dirname(this.logFile)]) fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-    fs.mkdirSync(this.socketDir, { recursive: true, mode: 0o700 });
+    for (const dir of [this.secretsDir, path.dirname(this.logFile)]) ensureDir(dir, 0o700);
+    ensureDir(this.socketDir, 0o700);
     if (isRoot()) this.prepareUnprivilegedUser();
     if (!fs.existsSync(path.join(this.clusterDir, 'PG_VERSION'))) await this.initialise();
     await this.stopOrphan();

@@ -1,0 +1,76 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { expect } from 'chai';
+import { exited, freePort, runCli, startServerProcess } from '../support/cli.ts';
+
+describe('server lifecycle (real processes, embedded PostgreSQL)', function () {
+  this.timeout(120_000);
+  let dataDir: string;
+  before(() => {
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'custodian-life-'));
+    fs.chmodSync(dataDir, 0o755);
+  });
+  after(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+
+  it('serves ping within 15 s of a first start and within 5 s of a restart', async () => {
+    const port = await freePort();
+    const env = { CUSTODIAN_DATA_DIR: dataDir, CUSTODIAN_LOG_LEVEL: 'warn' };
+    const first = await startServerProcess(env, port);
+    expect(first.ms, 'first start').to.be.below(15_000);
+    first.child.kill('SIGTERM');
+    expect(await exited(first.child), 'clean exit on SIGTERM').to.equal(0);
+    const second = await startServerProcess(env, port);
+    expect(second.ms, 'restart').to.be.below(5_000);
+    second.child.kill('SIGTERM');
+    expect(await exited(second.child)).to.equal(0);
+  });
+
+  it('keeps data through kill -9 and restarts without manual cleanup', async () => {
+    const port = await freePort();
+    const env = { CUSTODIAN_DATA_DIR: dataDir, CUSTODIAN_LOG_LEVEL: 'warn' };
+    const server = await startServerProcess(env, port);
+    const created = await runCli(['user', 'create', '--email', 'kept@example.com', '--username', 'kept', '--password', 'correct-horse-1'], env);
+    expect(created.code, created.stderr).to.equal(0);
+    server.child.kill('SIGKILL');
+    await exited(server.child);
+    const again = await startServerProcess(env, port);
+    expect(again.ms).to.be.below(10_000);
+    const duplicate = await runCli(['user', 'create', '--email', 'kept@example.com', '--username', 'kept', '--password', 'correct-horse-1'], env);
+    expect(duplicate.code, 'the user created before the crash is still there').to.not.equal(0);
+    expect(duplicate.stderr).to.match(/already exists/);
+    again.child.kill('SIGTERM');
+    expect(await exited(again.child)).to.equal(0);
+  });
+
+  it('refuses a second server on the same data directory and leaves the first serving', async () => {
+    const env = { CUSTODIAN_DATA_DIR: dataDir, CUSTODIAN_LOG_LEVEL: 'warn' };
+    const port = await freePort();
+    const first = await startServerProcess(env, port);
+    const second = await runCli(['start'], { ...env, CUSTODIAN_PORT: String(await freePort()) });
+    expect(second.code).to.not.equal(0);
+    expect(second.stderr).to.match(/already using the data directory/);
+    const ping = await fetch(`http://127.0.0.1:${port}/api/v4/system/ping`);
+    expect(ping.status).to.equal(200);
+    expect(await ping.json()).to.include({ status: 'OK' });
+    first.child.kill('SIGTERM');
+    expect(await exited(first.child)).to.equal(0);
+  });
+
+  it('stops at boot with one line per configuration problem', async () => {
+    const result = await runCli(['start'], {
+      CUSTODIAN_PORT: 'eighty',
+      DATABASE_URL: 'postgres://custodian:secret-pw@127.0.0.1:1/custodian',
+      CUSTODIAN_DATA_DIR: '/proc/custodian-cannot-write-here',
+      CUSTODIAN_LOG_LEVEL: 'loud',
+    });
+    expect(result.code).to.equal(78);
+    const lines = result.stderr.split('\n').filter((l) => l.startsWith('  - '));
+    expect(lines).to.have.length(4);
+    expect(result.stderr).to.match(/CUSTODIAN_PORT: must be a whole number from 0 to 65535 \(got "eighty"\)/);
+    expect(result.stderr).to.match(/CUSTODIAN_LOG_LEVEL: /);
+    expect(result.stderr).to.match(/CUSTODIAN_DATA_DIR: \/proc\/custodian-cannot-write-here is not writable/);
+    expect(result.stderr).to.match(/DATABASE_URL: cannot connect to 127\.0\.0\.1:1\/custodian \(ECONNREFUSED\)/);
+    expect(result.stderr, 'the database password is never printed').to.not.include('secret-pw');
+  });
+});
