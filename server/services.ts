@@ -1,6 +1,8 @@
 import type { Knex } from 'knex';
+import type { SessionPolicy } from './auth/sessions.ts';
 import type { Config } from './config/schema.ts';
 import type { Logger } from './lib/logger.ts';
+import { EventBus } from './realtime/events.ts';
 
 /** The long-lived objects request handlers and jobs use; built once per server process. */
 export interface Services {
@@ -8,12 +10,21 @@ export interface Services {
   logger: Logger;
   /** Pool connected as the least-privileged application role. */
   db: Knex;
+  sessionPolicy: SessionPolicy;
+  /** Committed changes travel from services to WebSocket clients through here. */
+  events: EventBus;
   close(): Promise<void>;
 }
 
 export function buildServices(base: { config: Config; logger: Logger; db: Knex }): Services {
+  const { config } = base;
   return {
     ...base,
+    sessionPolicy: {
+      lifetimeMs: config.sessionLifetimeHours * 3600_000,
+      idleTimeoutMs: config.sessionIdleTimeoutMinutes * 60_000,
+    },
+    events: new EventBus(),
     async close() {},
   };
 }

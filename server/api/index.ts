@@ -2,10 +2,11 @@ import type { Router } from '@koa/router';
 import type { AppState } from '../http/state.ts';
 import type { Services } from '../services.ts';
 import { systemRoutes } from './system/routes.ts';
+import { userRoutes } from './users/routes.ts';
 
 /** Every router mounted under /api/v4, in one readable list. */
 export function apiRouters(services: Services): Router<AppState>[] {
-  return [systemRoutes({ db: services.db, nodeId: services.config.nodeId })];
+  return [systemRoutes({ db: services.db, nodeId: services.config.nodeId }), userRoutes(services)];
 }
 
 /** Routers mounted at the site root. */

@@ -1,0 +1,210 @@
+import { Router } from '@koa/router';
+import type { Actor } from '../../auth/actor.ts';
+import { passwordLogin } from '../../auth/login.ts';
+import { LoginThrottle } from '../../auth/login-throttle.ts';
+import { authorize } from '../../auth/policy.ts';
+import { hashToken, revokeAllSessions, revokeSession } from '../../auth/sessions.ts';
+import { inTransaction } from '../../db/transaction.ts';
+import { actorOf, credentialOf, CSRF_COOKIE, SESSION_COOKIE, USER_COOKIE } from '../../http/authenticate.ts';
+import { setCookies } from '../../http/cookies.ts';
+import { sendJson, sendOk } from '../../http/respond.ts';
+import type { AppState } from '../../http/state.ts';
+import { bodyOf } from '../../http/validate.ts';
+import { ForbiddenError } from '../../lib/errors.ts';
+import { nowMs } from '../../lib/clock.ts';
+import type { Services } from '../../services.ts';
+import { presentUser, type UserRow } from '../../users/presenter.ts';
+import { findVisibleUser, visibleUsers } from '../../users/queries.ts';
+import { createUser, getUser, normaliseRoles } from '../../users/service.ts';
+import { idParam, queryOf, routeKit } from '../kit.ts';
+import * as schema from './schema.ts';
+
+/** `me` stands for the caller in user paths, as in Mattermost. */
+export function userIdParam(params: Record<string, string>, actor: Actor): string {
+  return params.user_id === 'me' ? actor.userId : idParam(params, 'user_id');
+}
+
+/** Acting on another user's account needs manage_users; on one's own, nothing more. */
+function authorizeSelfOrManager(actor: Actor, userId: string): void {
+  if (actor.userId !== userId) authorize(actor, 'manage_users', { kind: 'system' });
+}
+
+export function userRoutes(services: Services): Router<AppState> {
+  const { db, config } = services;
+  const kit = routeKit(services);
+  const throttle = new LoginThrottle(db, { maxAttempts: config.loginMaxAttempts, windowMs: config.loginWindowMinutes * 60_000 }, services.logger);
+  const router = new Router<AppState>();
+
+  router.post('/users/login', kit.body(schema.loginBody), async (ctx) => {
+    const body = bodyOf(schema.loginBody, ctx.state);
+    const { user, token, session } = await passwordLogin(
+      { db, throttle, lifetimeMs: services.sessionPolicy.lifetimeMs },
+      { loginId: body.login_id, password: body.password, deviceId: body.device_id, ipAddress: ctx.ip },
+    );
+    const maxAgeSeconds = Math.floor(services.sessionPolicy.lifetimeMs / 1000);
+    const secure = config.secureCookies;
+    setCookies(ctx, [
+      { name: SESSION_COOKIE, value: token, options: { httpOnly: true, secure, maxAgeSeconds } },
+      { name: USER_COOKIE, value: user.id, options: { httpOnly: false, secure, maxAgeSeconds } },
+      { name: CSRF_COOKIE, value: session.csrf_token, options: { httpOnly: false, secure, maxAgeSeconds } },
+    ]);
+    ctx.set('Token', token);
+    ctx.set('Access-Control-Expose-Headers', 'Token, X-Request-Id');
+    sendJson(ctx, 200, presentUser(user, 'system'));
+  });
+
+  router.post('/users/logout', async (ctx) => {
+    // Logging out with a dead session still clears the browser's cookies.
+    const credential = credentialOf(ctx);
+    if (credential) {
+      await db('sessions').where({ token_hash: hashToken(credential.token) }).whereNull('access_token_id').delete();
+    }
+    const gone = { httpOnly: false, secure: config.secureCookies, maxAgeSeconds: 0 };
+    setCookies(ctx, [SESSION_COOKIE, USER_COOKIE, CSRF_COOKIE].map((name) => ({ name, value: '', options: { ...gone, httpOnly: name === SESSION_COOKIE } })));
+    sendOk(ctx);
+  });
+
+  router.post('/users', async (ctx, next) => {
+    // Open sign-up lets anyone register; otherwise only an authenticated user manager may create accounts.
+    if (config.openSignup && !credentialOf(ctx)) return next();
+    await kit.auth(ctx, async () => {
+      authorize(actorOf(ctx.state), 'create_user', { kind: 'system' });
+      await next();
+    });
+  }, kit.body(schema.createUserBody), async (ctx) => {
+    const body = bodyOf(schema.createUserBody, ctx.state);
+    const created = await createUser(db, body);
+    sendJson(ctx, 201, presentUser(created, ctx.state.actor ?? 'system'));
+  });
+
+  router.get('/users/me', kit.auth, async (ctx) => {
+    const actor = actorOf(ctx.state);
+    sendJson(ctx, 200, presentUser(await getUser(db, actor.userId), actor));
+  });
+
+  router.get('/users', kit.auth, async (ctx) => {
+    const actor = actorOf(ctx.state);
+    const { page, per_page } = queryOf(schema.pagingQuery, ctx.query);
+    const query = visibleUsers(db, actor).orderBy('users.username').offset(page * per_page).limit(per_page);
+    const inTeam = ctx.query.in_team;
+    const inChannel = ctx.query.in_channel;
+    const notInChannel = ctx.query.not_in_channel;
+    if (typeof inTeam === 'string') query.whereIn('users.id', db('team_members').where({ team_id: inTeam, delete_at: 0 }).select('user_id'));
+    if (typeof inChannel === 'string') query.whereIn('users.id', db('channel_members').where({ channel_id: inChannel }).select('user_id'));
+    if (typeof notInChannel === 'string') query.whereNotIn('users.id', db('channel_members').where({ channel_id: notInChannel }).select('user_id'));
+    if (ctx.query.active === 'true') query.where('users.delete_at', 0);
+    if (ctx.query.inactive === 'true') query.where('users.delete_at', '>', 0);
+    const rows: UserRow[] = await query;
+    sendJson(ctx, 200, rows.map((r) => presentUser(r, actor)));
+  });
+
+  router.post('/users/ids', kit.auth, kit.body(schema.idListBody), async (ctx) => {
+    const actor = actorOf(ctx.state);
+    const rows: UserRow[] = await visibleUsers(db, actor).whereIn('users.id', bodyOf(schema.idListBody, ctx.state));
+    sendJson(ctx, 200, rows.map((r) => presentUser(r, actor)));
+  });
+
+  router.post('/users/usernames', kit.auth, kit.body(schema.usernameListBody), async (ctx) => {
+    const actor = actorOf(ctx.state);
+    const names = bodyOf(schema.usernameListBody, ctx.state).map((n) => n.toLowerCase());
+    const rows: UserRow[] = await visibleUsers(db, actor).whereRaw('lower(users.username) = ANY(?)', [names]);
+    sendJson(ctx, 200, rows.map((r) => presentUser(r, actor)));
+  });
+
+  router.get('/users/username/:username', kit.auth, async (ctx) => {
+    const actor = actorOf(ctx.state);
+    const row = await findVisibleUser(db, actor, (q) => q.whereRaw('lower(users.username) = ?', [ctx.params.username.toLowerCase()]));
+    sendJson(ctx, 200, presentUser(row, actor));
+  });
+
+  router.get('/users/email/:email', kit.auth, async (ctx) => {
+    const actor = actorOf(ctx.state);
+    const row = await findVisibleUser(db, actor, (q) => q.whereRaw('lower(users.email) = ?', [ctx.params.email.toLowerCase()]));
+    sendJson(ctx, 200, presentUser(row, actor));
+  });
+
+  router.get('/users/:user_id', kit.auth, async (ctx) => {
+    const actor = actorOf(ctx.state);
+    const id = userIdParam(ctx.params, actor);
+    sendJson(ctx, 200, presentUser(await findVisibleUser(db, actor, (q) => q.where('users.id', id)), actor));
+  });
+
+  router.put('/users/:user_id/patch', kit.auth, kit.body(schema.patchUserBody), async (ctx) => {
+    const actor = actorOf(ctx.state);
+    const id = userIdParam(ctx.params, actor);
+    authorizeSelfOrManager(actor, id);
+    const patch = bodyOf(schema.patchUserBody, ctx.state);
+    await getUser(db, id);
+    const [row] = await db('users').where({ id }).update({ ...patch, update_at: nowMs() }).returning('*');
+    sendJson(ctx, 200, presentUser(row, actor));
+  });
+
+  router.put('/users/:user_id/roles', kit.auth, kit.body(schema.updateRolesBody), async (ctx) => {
+    const actor = actorOf(ctx.state);
+    const id = userIdParam(ctx.params, actor);
+    authorize(actor, 'manage_system', { kind: 'system' });
+    const roles = normaliseRoles(bodyOf(schema.updateRolesBody, ctx.state).roles);
+    await getUser(db, id);
+    await inTransaction(db, async (trx) => {
+      await trx('users').where({ id }).update({ roles, update_at: nowMs() });
+      // Sessions carry the roles they were issued with; make new roles take effect now.
+      await trx('sessions').where({ user_id: id }).update({ roles });
+    });
+    sendOk(ctx);
+  });
+
+  const setActive = async (actor: Actor, id: string, active: boolean) => {
+    authorize(actor, 'manage_users', { kind: 'system' });
+    const target = await getUser(db, id);
+    if (target.roles.includes('system_admin') && !actor.roles.has('system_admin')) {
+      throw new ForbiddenError('api.context.permissions.app_error', 'Only a system admin can change another system admin.');
+    }
+    await inTransaction(db, async (trx) => {
+      await trx('users').where({ id }).update({ delete_at: active ? 0 : nowMs(), update_at: nowMs() });
+      if (!active) await revokeAllSessions(trx, id);
+    });
+  };
+
+  router.put('/users/:user_id/active', kit.auth, kit.body(schema.updateActiveBody), async (ctx) => {
+    const actor = actorOf(ctx.state);
+    await setActive(actor, userIdParam(ctx.params, actor), bodyOf(schema.updateActiveBody, ctx.state).active);
+    sendOk(ctx);
+  });
+
+  router.delete('/users/:user_id', kit.auth, async (ctx) => {
+    const actor = actorOf(ctx.state);
+    await setActive(actor, userIdParam(ctx.params, actor), false);
+    sendOk(ctx);
+  });
+
+  router.get('/users/:user_id/sessions', kit.auth, async (ctx) => {
+    const actor = actorOf(ctx.state);
+    const id = userIdParam(ctx.params, actor);
+    if (actor.userId !== id) authorize(actor, 'revoke_user_sessions', { kind: 'system' });
+    const rows = await db('sessions').where({ user_id: id }).orderBy('create_at', 'desc');
+    sendJson(ctx, 200, rows.map((s) => ({
+      id: s.id, create_at: s.create_at, expires_at: s.expires_at, last_activity_at: s.last_activity_at, user_id: s.user_id,
+      device_id: s.device_id, roles: s.roles, is_oauth: s.is_oauth, props: s.props,
+    })));
+  });
+
+  router.post('/users/:user_id/sessions/revoke', kit.auth, kit.body(schema.sessionIdBody), async (ctx) => {
+    const actor = actorOf(ctx.state);
+    const id = userIdParam(ctx.params, actor);
+    if (actor.userId !== id) authorize(actor, 'revoke_user_sessions', { kind: 'system' });
+    const { session_id } = bodyOf(schema.sessionIdBody, ctx.state);
+    const owned = await db('sessions').where({ id: session_id, user_id: id }).first();
+    if (owned) await revokeSession(db, session_id);
+    sendOk(ctx);
+  });
+
+  router.post('/users/:user_id/sessions/revoke/all', kit.auth, async (ctx) => {
+    const actor = actorOf(ctx.state);
+    const id = userIdParam(ctx.params, actor);
+    if (actor.userId !== id) authorize(actor, 'revoke_user_sessions', { kind: 'system' });
+    await revokeAllSessions(db, id);
+    sendOk(ctx);
+  });
+
+  return router;
+}

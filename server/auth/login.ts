@@ -1,0 +1,42 @@
+import type { Knex } from 'knex';
+import { UnauthenticatedError } from '../lib/errors.ts';
+import type { UserRow } from '../users/presenter.ts';
+import type { LoginThrottle } from './login-throttle.ts';
+import { verifyPassword } from './passwords.ts';
+import { createSession, type SessionRow } from './sessions.ts';
+
+export interface PasswordLoginInput {
+  loginId: string;
+  password: string;
+  deviceId?: string;
+  ipAddress: string;
+}
+
+const badCredentials = () => new UnauthenticatedError('api.user.login.invalid_credentials_email_username', 'Enter a valid email or username and/or password.');
+
+/**
+ * Password login: throttled, constant-effort whether or not the account exists, refusing deactivated
+ * users, bots and SSO accounts that have no local password. Returns a new session and its token.
+ */
+export async function passwordLogin(
+  deps: { db: Knex; throttle: LoginThrottle; lifetimeMs: number },
+  input: PasswordLoginInput,
+): Promise<{ user: UserRow; session: SessionRow; token: string }> {
+  await deps.throttle.check(input.loginId, input.ipAddress);
+  const login = input.loginId.trim().toLowerCase();
+  const user = (await deps.db('users')
+    .whereRaw('lower(username) = ?', [login])
+    .orWhereRaw('lower(email) = ?', [login])
+    .first()) as UserRow | undefined;
+  const ok = await verifyPassword(input.password, user?.password_hash);
+  if (!user || !ok || user.is_bot) {
+    await deps.throttle.recordFailure(input.loginId, input.ipAddress);
+    throw badCredentials();
+  }
+  if (user.delete_at > 0) {
+    throw new UnauthenticatedError('api.user.login.inactive.app_error', 'Login failed because your account has been deactivated. Please contact an administrator.');
+  }
+  await deps.throttle.recordSuccess(input.loginId);
+  const { session, token } = await createSession(deps.db, { user, lifetimeMs: deps.lifetimeMs, deviceId: input.deviceId });
+  return { user, session, token };
+}

@@ -1,0 +1,28 @@
+import type { Knex } from 'knex';
+import type { Actor } from '../auth/actor.ts';
+import { can } from '../auth/policy.ts';
+import { NotFoundError } from '../lib/errors.ts';
+import type { UserRow } from './presenter.ts';
+
+/** Users the actor may see: everyone with view_members; otherwise (guests) themself and channel-mates. */
+export function visibleUsers(db: Knex, actor: Actor): Knex.QueryBuilder {
+  const query = db('users').select('users.*');
+  if (can(actor, 'view_members', { kind: 'system' })) return query;
+  return query.where((q) =>
+    q.where('users.id', actor.userId).orWhereIn(
+      'users.id',
+      db('channel_members as theirs')
+        .join('channel_members as mine', 'mine.channel_id', 'theirs.channel_id')
+        .where('mine.user_id', actor.userId)
+        .select('theirs.user_id'),
+    ),
+  );
+}
+
+export async function findVisibleUser(db: Knex, actor: Actor, where: (q: Knex.QueryBuilder) => void): Promise<UserRow> {
+  const query = visibleUsers(db, actor);
+  where(query);
+  const row = (await query.first()) as UserRow | undefined;
+  if (!row) throw new NotFoundError('app.user.missing_account.const', 'We could not find that user.');
+  return row;
+}
