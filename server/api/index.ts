@@ -1,12 +1,19 @@
 import type { Router } from '@koa/router';
 import type { AppState } from '../http/state.ts';
 import type { Services } from '../services.ts';
+import { channelRoutes } from './channels/routes.ts';
 import { systemRoutes } from './system/routes.ts';
+import { teamRoutes } from './teams/routes.ts';
 import { userRoutes } from './users/routes.ts';
 
 /** Every router mounted under /api/v4, in one readable list. */
 export function apiRouters(services: Services): Router<AppState>[] {
-  return [systemRoutes({ db: services.db, nodeId: services.config.nodeId }), userRoutes(services)];
+  return [
+    systemRoutes({ db: services.db, nodeId: services.config.nodeId }),
+    userRoutes(services),
+    teamRoutes(services),
+    channelRoutes(services),
+  ];
 }
 
 /** Routers mounted at the site root. */
