@@ -2,6 +2,7 @@ import type { Router } from '@koa/router';
 import type { AppState } from '../http/state.ts';
 import type { Services } from '../services.ts';
 import { channelRoutes } from './channels/routes.ts';
+import { postRoutes } from './posts/routes.ts';
 import { systemRoutes } from './system/routes.ts';
 import { teamRoutes } from './teams/routes.ts';
 import { userRoutes } from './users/routes.ts';
@@ -13,6 +14,7 @@ export function apiRouters(services: Services): Router<AppState>[] {
     userRoutes(services),
     teamRoutes(services),
     channelRoutes(services),
+    postRoutes(services),
   ];
 }
 

@@ -1,0 +1,199 @@
+import type { Knex } from 'knex';
+import { z } from 'zod';
+import type { Actor } from '../auth/actor.ts';
+import { authorize, can } from '../auth/policy.ts';
+import { authorizeChannel, type ChannelAccess } from '../channels/access.ts';
+import type { AfterCommit } from '../db/transaction.ts';
+import { ForbiddenError, InvalidInputError, NotFoundError } from '../lib/errors.ts';
+import { newId } from '../lib/ids.ts';
+import { nowMs } from '../lib/clock.ts';
+import type { EventBus } from '../realtime/events.ts';
+import { MAX_MESSAGE_CHARS, presentPost, type PostRow } from './model.ts';
+import { channelWideMentions, charLength, extractHashtags, extractMentions } from './text.ts';
+
+export interface PostDeps {
+  events: EventBus;
+  /** Attaches uploaded files to a new post (checks ownership); returns their infos for the event. */
+  attachFiles?: (trx: Knex.Transaction, actor: Actor, channelId: string, postId: string, fileIds: string[]) => Promise<Record<string, unknown>[]>;
+}
+
+const message = z.string().refine((m) => charLength(m) <= MAX_MESSAGE_CHARS, `must be at most ${MAX_MESSAGE_CHARS} characters`);
+const props = z.record(z.string(), z.unknown()).refine((p) => JSON.stringify(p).length <= 800_000, 'are too large');
+
+export const newPostSchema = z.object({
+  channel_id: z.string().regex(/^[a-z0-9]{26}$/),
+  message: message.default(''),
+  root_id: z.union([z.string().regex(/^[a-z0-9]{26}$/), z.literal('')]).default(''),
+  file_ids: z.array(z.string().regex(/^[a-z0-9]{26}$/)).max(10).default([]),
+  props: props.default({}),
+  pending_post_id: z.string().max(64).default(''),
+  type: z.string().max(64).optional(),
+});
+export type NewPost = z.output<typeof newPostSchema>;
+
+export const postPatchSchema = z.object({
+  message: message.optional(),
+  is_pinned: z.boolean().optional(),
+  props: props.optional(),
+  file_ids: z.array(z.string()).max(10).optional(),
+  has_reactions: z.boolean().optional(),
+});
+export type PostPatch = z.output<typeof postPatchSchema>;
+
+// Props a client may not set: they mark system-generated content or webhook/bot overrides.
+const reservedProps = ['from_webhook', 'from_bot', 'from_plugin', 'override_username', 'override_icon_url'];
+
+/** Who among the channel's members a post mentions; @all/@channel/@here mention everyone but the sender. */
+async function mentionedMembers(trx: Knex.Transaction, channelId: string, senderId: string, text: string): Promise<string[]> {
+  const names = extractMentions(text);
+  if (names.size === 0) return [];
+  const everyone = [...names].some((n) => channelWideMentions.has(n));
+  const query = trx('channel_members as cm').join('users as u', 'u.id', 'cm.user_id').where('cm.channel_id', channelId).whereNot('cm.user_id', senderId).select('cm.user_id');
+  if (!everyone) query.whereRaw('lower(u.username) = ANY(?)', [[...names]]);
+  return (await query).map((r: { user_id: string }) => r.user_id);
+}
+
+async function loadRoot(trx: Knex.Transaction, rootId: string, channelId: string): Promise<PostRow> {
+  const root = (await trx('posts').where({ id: rootId }).forUpdate().first()) as PostRow | undefined;
+  if (!root || root.channel_id !== channelId || root.delete_at > 0) throw new InvalidInputError('api.post.create_post.root_id.app_error', 'Invalid RootId parameter.');
+  if (root.root_id) throw new InvalidInputError('api.post.create_post.root_id.app_error', 'Replies must point at the root of the thread.');
+  return root;
+}
+
+/**
+ * Creates a post: checks the channel allows it, stores it, moves the channel's counters and the
+ * mentioned members' mention counts, and — after commit — broadcasts `posted` to the channel.
+ */
+export async function createPost(
+  trx: Knex.Transaction,
+  deps: PostDeps,
+  afterCommit: AfterCommit,
+  actor: Actor,
+  input: NewPost,
+  options: { access?: ChannelAccess; trustedProps?: Record<string, unknown>; senderName?: string } = {},
+): Promise<PostRow> {
+  const access = options.access ?? (await authorizeChannel(trx, actor, input.channel_id, 'create_post'));
+  if (options.access) authorize(actor, 'create_post', access.resource);
+  const { channel } = access;
+  if (channel.delete_at > 0) throw new ForbiddenError('api.post.create_post.can_not_post_to_deleted.error', 'Can not post to an archived channel.');
+  if (!input.message.trim() && input.file_ids.length === 0) throw new InvalidInputError('api.post.create_post.message_empty', 'A post needs a message or a file.');
+  const root = input.root_id ? await loadRoot(trx, input.root_id, channel.id) : undefined;
+  const clientProps = Object.fromEntries(Object.entries(input.props).filter(([k]) => !reservedProps.includes(k)));
+  const now = nowMs();
+  const post: PostRow = {
+    id: newId(), create_at: now, update_at: now, edit_at: 0, delete_at: 0, is_pinned: false,
+    user_id: actor.userId, channel_id: channel.id, root_id: input.root_id, original_id: '',
+    message: input.message, type: input.type && input.type.startsWith('custom_') ? input.type : '',
+    props: { ...clientProps, ...options.trustedProps }, hashtags: extractHashtags(input.message),
+    file_ids: input.file_ids, pending_post_id: input.pending_post_id, reply_count: 0, last_reply_at: 0,
+  };
+  await trx('posts').insert({ ...post, props: JSON.stringify(post.props), file_ids: JSON.stringify(post.file_ids) });
+  const files = input.file_ids.length && deps.attachFiles ? await deps.attachFiles(trx, actor, channel.id, post.id, input.file_ids) : [];
+  if (input.file_ids.length && !deps.attachFiles) throw new InvalidInputError('api.post.create_post.files.app_error', 'File attachments are not available.');
+  const isRoot = !root;
+  await trx('channels').where({ id: channel.id }).update({
+    last_post_at: trx.raw('GREATEST(last_post_at, ?)', [now]),
+    total_msg_count: trx.raw('total_msg_count + 1'),
+    ...(isRoot ? { last_root_post_at: trx.raw('GREATEST(last_root_post_at, ?)', [now]), total_msg_count_root: trx.raw('total_msg_count_root + 1') } : {}),
+  });
+  if (root) {
+    await trx('posts').where({ id: root.id }).update({ reply_count: trx.raw('reply_count + 1'), last_reply_at: now });
+  }
+  // The sender has read everything up to their own post.
+  await trx('channel_members').where({ channel_id: channel.id, user_id: actor.userId }).update({
+    last_viewed_at: now,
+    msg_count: trx.raw('(SELECT total_msg_count FROM channels WHERE id = ?)', [channel.id]),
+    msg_count_root: trx.raw('(SELECT total_msg_count_root FROM channels WHERE id = ?)', [channel.id]),
+    last_update_at: now,
+  });
+  let mentions = await mentionedMembers(trx, channel.id, actor.userId, input.message);
+  if (channel.type === 'D') {
+    // In a direct message every post notifies the other person.
+    mentions = (await trx('channel_members').where({ channel_id: channel.id }).whereNot({ user_id: actor.userId }).select('user_id')).map((r: { user_id: string }) => r.user_id);
+  }
+  if (mentions.length) {
+    await trx('channel_members').where({ channel_id: channel.id }).whereIn('user_id', mentions).update({
+      mention_count: trx.raw('mention_count + 1'),
+      ...(isRoot ? { mention_count_root: trx.raw('mention_count_root + 1') } : {}),
+    });
+  }
+  const senderName = options.senderName ?? `@${(await trx('users').where({ id: actor.userId }).first('username')).username}`;
+  afterCommit(() => {
+    const data: Record<string, unknown> = {
+      channel_display_name: channel.display_name, channel_name: channel.name, channel_type: channel.type,
+      post: JSON.stringify(presentPost(post, { files })), sender_name: senderName, team_id: channel.team_id, set_online: true,
+    };
+    if (mentions.length) data.mentions = JSON.stringify(mentions);
+    deps.events.publish({ event: 'posted', data, broadcast: { channel_id: channel.id } });
+  });
+  return post;
+}
+
+/** Loads a post the actor may read, with channel access; deleted posts are not found. */
+export async function loadPostAccess(db: Knex | Knex.Transaction, actor: Actor, postId: string, permission: 'read_channel' | 'create_post' | 'add_reaction' | 'remove_reaction' = 'read_channel') {
+  const post = (await db('posts').where({ id: postId }).first()) as PostRow | undefined;
+  if (!post || post.delete_at > 0) throw new NotFoundError('app.post.get.app_error', 'Unable to get the post.');
+  const access = await authorizeChannel(db, actor, post.channel_id, permission);
+  return { post, access };
+}
+
+/** Keeps the version of a post that an edit or delete is about to replace (compliance needs every version). */
+async function recordVersion(trx: Knex.Transaction, post: PostRow, reason: 'edit' | 'delete', actor: Actor, now: number): Promise<void> {
+  await trx('post_versions').insert({
+    post_id: post.id, reason, message: post.message, props: JSON.stringify(post.props), file_ids: JSON.stringify(post.file_ids),
+    is_pinned: post.is_pinned, version_create_at: post.edit_at || post.create_at, replaced_at: now, replaced_by: actor.userId,
+  });
+}
+
+function authorizeOwnOrOthers(actor: Actor, post: PostRow, access: ChannelAccess, own: 'edit_post' | 'delete_post', others: 'edit_others_posts' | 'delete_others_posts') {
+  authorize(actor, post.user_id === actor.userId ? own : others, access.resource);
+  if (access.channel.delete_at > 0) throw new ForbiddenError('api.post.update_post.can_not_update_post_in_deleted.error', 'Can not change a post in an archived channel.');
+}
+
+/** Edits a post (message, props, pin); the replaced version is kept in post_versions. */
+export async function patchPost(trx: Knex.Transaction, deps: PostDeps, afterCommit: AfterCommit, actor: Actor, postId: string, patch: PostPatch): Promise<PostRow> {
+  const { post, access } = await loadPostAccess(trx, actor, postId);
+  const editsContent = patch.message !== undefined || patch.props !== undefined;
+  if (editsContent) authorizeOwnOrOthers(actor, post, access, 'edit_post', 'edit_others_posts');
+  if (patch.is_pinned !== undefined) authorize(actor, 'create_post', access.resource);
+  if (post.type.startsWith('system_')) throw new ForbiddenError('api.post.update_post.system_message.app_error', 'System messages cannot be edited.');
+  const locked = (await trx('posts').where({ id: post.id }).forUpdate().first()) as PostRow;
+  const now = nowMs();
+  await recordVersion(trx, locked, 'edit', actor, now);
+  const changes: Partial<PostRow> = { update_at: now };
+  if (patch.message !== undefined && patch.message !== locked.message) {
+    Object.assign(changes, { message: patch.message, hashtags: extractHashtags(patch.message), edit_at: now });
+  }
+  if (patch.props !== undefined) changes.props = { ...Object.fromEntries(Object.entries(patch.props).filter(([k]) => !reservedProps.includes(k))), ...Object.fromEntries(Object.entries(locked.props).filter(([k]) => reservedProps.includes(k))) };
+  if (patch.is_pinned !== undefined) changes.is_pinned = patch.is_pinned;
+  const [updated] = (await trx('posts').where({ id: post.id }).update({ ...changes, ...(changes.props ? { props: JSON.stringify(changes.props) } : {}) }).returning('*')) as PostRow[];
+  afterCommit(() => deps.events.publish({ event: 'post_edited', data: { post: JSON.stringify(presentPost(updated)) }, broadcast: { channel_id: post.channel_id } }));
+  return updated;
+}
+
+/**
+ * Deletes a post (and a root's replies) softly: API readers no longer see it, but every version stays
+ * for compliance until retention removes it.
+ */
+export async function deletePost(trx: Knex.Transaction, deps: PostDeps, afterCommit: AfterCommit, actor: Actor, postId: string): Promise<PostRow> {
+  const { post, access } = await loadPostAccess(trx, actor, postId);
+  authorizeOwnOrOthers(actor, post, access, 'delete_post', 'delete_others_posts');
+  const now = nowMs();
+  // Deleting a thread's root deletes its replies too, as in Mattermost.
+  const victims = (await trx('posts')
+    .where((q) => (post.root_id ? q.where({ id: post.id }) : q.where({ id: post.id }).orWhere({ root_id: post.id })))
+    .andWhere({ delete_at: 0 })
+    .forUpdate()) as PostRow[];
+  for (const victim of victims) await recordVersion(trx, victim, 'delete', actor, now);
+  await trx('posts').whereIn('id', victims.map((v) => v.id)).update({ delete_at: now, update_at: now });
+  await trx('file_infos').whereIn('post_id', victims.map((v) => v.id)).update({ delete_at: now, update_at: now });
+  if (post.root_id) await trx('posts').where({ id: post.root_id }).update({ reply_count: trx.raw('GREATEST(reply_count - 1, 0)') });
+  const deleted = { ...post, delete_at: now, update_at: now };
+  afterCommit(() => deps.events.publish({ event: 'post_deleted', data: { post: JSON.stringify({ ...presentPost(post), delete_at: now, update_at: now }), delete_by: actor.userId }, broadcast: { channel_id: post.channel_id } }));
+  return deleted;
+}
+
+/** True when the actor may see edit history of a post: its author, or a moderator of others' posts. */
+export function mayReadHistory(actor: Actor, post: PostRow, access: ChannelAccess): boolean {
+  return post.user_id === actor.userId || can(actor, 'edit_others_posts', access.resource);
+}
