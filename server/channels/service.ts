@@ -9,7 +9,7 @@ import { nowMs } from '../lib/clock.ts';
 import type { EventBus } from '../realtime/events.ts';
 import { getTeamMember } from '../teams/service.ts';
 import { addChannelMember, removeChannelMember } from './membership.ts';
-import { presentChannel, type ChannelRow } from './model.ts';
+import type { ChannelRow } from './model.ts';
 import type { ChannelAccess } from './access.ts';
 
 export interface ChannelDeps {

@@ -1,6 +1,4 @@
 import { ensureDir } from '../lib/fs.ts';
-import path from 'node:path';
-import fs from 'node:fs';
 import type { Config } from '../config/schema.ts';
 import { createKnex, type Knex } from '../db/connection.ts';
 import { DataDirLock, DataDirLockedError } from '../db/datadir-lock.ts';
@@ -43,5 +41,3 @@ async function useKnex<T>(knex: Knex, fn: (knex: Knex) => Promise<T>, options: {
     await knex.destroy();
   }
 }
-
-export const dataDirOf = (config: Config, ...parts: string[]) => path.join(config.dataDir, ...parts);

@@ -60,6 +60,7 @@ export async function request(app: { url: string }, method: string, urlPath: str
   }
   const res = await fetch(app.url + urlPath, { method, headers, body });
   const text = await res.text();
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read arbitrary JSON shapes
   let json: any;
   try {
     json = text ? JSON.parse(text) : undefined;
