@@ -1,6 +1,9 @@
+import path from 'node:path';
 import type { Knex } from 'knex';
 import type { SessionPolicy } from './auth/sessions.ts';
 import type { Config } from './config/schema.ts';
+import { LocalFileStore } from './files/local-store.ts';
+import type { FileStore } from './files/storage.ts';
 import type { Logger } from './lib/logger.ts';
 import { EventBus } from './realtime/events.ts';
 
@@ -13,6 +16,8 @@ export interface Services {
   sessionPolicy: SessionPolicy;
   /** Committed changes travel from services to WebSocket clients through here. */
   events: EventBus;
+  /** Where uploaded file contents live (`<dataDir>/files`). */
+  files: FileStore;
   close(): Promise<void>;
 }
 
@@ -25,6 +30,7 @@ export function buildServices(base: { config: Config; logger: Logger; db: Knex }
       idleTimeoutMs: config.sessionIdleTimeoutMinutes * 60_000,
     },
     events: new EventBus(),
+    files: new LocalFileStore(path.join(config.dataDir, 'files')),
     async close() {},
   };
 }

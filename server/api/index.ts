@@ -2,6 +2,7 @@ import type { Router } from '@koa/router';
 import type { AppState } from '../http/state.ts';
 import type { Services } from '../services.ts';
 import { channelRoutes } from './channels/routes.ts';
+import { fileRoutes } from './files/routes.ts';
 import { postRoutes } from './posts/routes.ts';
 import { systemRoutes } from './system/routes.ts';
 import { teamRoutes } from './teams/routes.ts';
@@ -15,6 +16,7 @@ export function apiRouters(services: Services): Router<AppState>[] {
     teamRoutes(services),
     channelRoutes(services),
     postRoutes(services),
+    fileRoutes(services),
   ];
 }
 
