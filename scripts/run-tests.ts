@@ -16,7 +16,7 @@ function findTests(dir: string): string[] {
 const args = process.argv.slice(2);
 const grep = args.find((a) => a.startsWith('--grep='))?.slice('--grep='.length);
 const files = args.filter((a) => !a.startsWith('--'));
-const specs = (files.length ? files : findTests('test')).map((f) => path.resolve(f)).sort();
+const specs = (files.length ? files : ['test']).flatMap((f) => (fs.statSync(f).isDirectory() ? findTests(f) : [f])).map((f) => path.resolve(f)).sort();
 
 const started = Date.now();
 const { cluster, stop } = await startTestCluster();

@@ -3,6 +3,7 @@ import type { AppState } from '../http/state.ts';
 import type { Services } from '../services.ts';
 import { channelRoutes } from './channels/routes.ts';
 import { fileRoutes } from './files/routes.ts';
+import { postFileHooks } from '../files/service.ts';
 import { postRoutes } from './posts/routes.ts';
 import { systemRoutes } from './system/routes.ts';
 import { teamRoutes } from './teams/routes.ts';
@@ -15,7 +16,7 @@ export function apiRouters(services: Services): Router<AppState>[] {
     userRoutes(services),
     teamRoutes(services),
     channelRoutes(services),
-    postRoutes(services),
+    postRoutes(services, postFileHooks),
     fileRoutes(services),
   ];
 }

@@ -3,6 +3,7 @@ import type { Knex } from 'knex';
 import { newId, newToken } from '../lib/ids.ts';
 import { nowMs } from '../lib/clock.ts';
 import type { UserRow } from '../users/presenter.ts';
+import { sessionCache } from './session-cache.ts';
 
 export interface SessionRow {
   id: string;
@@ -67,21 +68,26 @@ const ACCESS_TOKEN_SESSION_MS = 100 * 365 * 24 * 3600 * 1000;
 export async function resolveToken(db: Knex, token: string, policy: SessionPolicy): Promise<{ session: SessionRow; user: UserRow } | undefined> {
   if (!token || token.length > 128) return undefined;
   const tokenHash = hashToken(token);
-  const found = await db('sessions').where({ token_hash: tokenHash }).first();
-  let session = found as SessionRow | undefined;
-  if (!session) return resolveAccessToken(db, tokenHash);
+  const cached = sessionCache.get(tokenHash, nowMs());
+  if (cached) return cached;
+  // One round trip on the hottest path of all: the session and its user together.
+  const { rows } = await db.raw('SELECT s.*, to_jsonb(u) AS user_row FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?', [tokenHash]);
+  if (rows.length === 0) return resolveAccessToken(db, tokenHash);
+  const { user_row: userRow, ...sessionRow } = rows[0] as SessionRow & { user_row: UserRow };
+  let session: SessionRow = sessionRow;
   const now = nowMs();
   const idle = policy.idleTimeoutMs > 0 && !session.access_token_id && now - session.last_activity_at > policy.idleTimeoutMs;
   if (session.expires_at <= now || idle) {
-    await db('sessions').where({ id: session.id }).delete();
+    await revokeSession(db, session.id);
     return undefined;
   }
-  const user = (await db('users').where({ id: session.user_id, delete_at: 0 }).first()) as UserRow | undefined;
-  if (!user) return undefined;
+  if (userRow.delete_at > 0) return undefined;
+  const user = userRow;
   if (now - session.last_activity_at > ACTIVITY_RESOLUTION_MS) {
     await db('sessions').where({ id: session.id }).update({ last_activity_at: now });
     session = { ...session, last_activity_at: now };
   }
+  sessionCache.set(tokenHash, session, user, now);
   return { session, user };
 }
 
@@ -113,9 +119,30 @@ async function resolveAccessToken(db: Knex, tokenHash: string): Promise<{ sessio
 
 export async function revokeSession(db: Knex | Knex.Transaction, sessionId: string): Promise<void> {
   await db('sessions').where({ id: sessionId }).delete();
+  sessionCache.forgetSession(sessionId);
+}
+
+/** Ends the session a bearer token opened (logout). */
+export async function revokeToken(db: Knex | Knex.Transaction, token: string): Promise<void> {
+  const tokenHash = hashToken(token);
+  await db('sessions').where({ token_hash: tokenHash }).whereNull('access_token_id').delete();
+  sessionCache.forgetToken(tokenHash);
+}
+
+/** Ends the sessions opened with a personal access token (revoked or disabled token). */
+export async function revokeAccessTokenSessions(db: Knex | Knex.Transaction, accessTokenId: string): Promise<void> {
+  const gone = (await db('sessions').where({ access_token_id: accessTokenId }).delete().returning('id')) as { id: string }[];
+  for (const { id } of gone) sessionCache.forgetSession(id);
+}
+
+/** Drops cached copies of a user's sessions after their roles or status changed. */
+export function forgetCachedSessions(userId: string): void {
+  sessionCache.forgetUser(userId);
 }
 
 /** Ends every session of a user (deactivation, password change, admin action). */
 export async function revokeAllSessions(db: Knex | Knex.Transaction, userId: string): Promise<number> {
-  return db('sessions').where({ user_id: userId }).delete();
+  const count = await db('sessions').where({ user_id: userId }).delete();
+  sessionCache.forgetUser(userId);
+  return count;
 }

@@ -5,9 +5,14 @@ import type { Context } from 'koa';
  * only for that value, and Koa would otherwise add `; charset=utf-8`.
  */
 export function sendJson(ctx: Context, status: number, body: unknown): void {
+  sendJsonText(ctx, status, JSON.stringify(body));
+}
+
+/** Sends an already-serialized JSON body (from a cache) with the same exact content type. */
+export function sendJsonText(ctx: Context, status: number, json: string): void {
   ctx.status = status;
   ctx.set('Content-Type', 'application/json');
-  ctx.body = JSON.stringify(body);
+  ctx.body = json;
 }
 
 /** The `{"status": "OK"}` answer many Mattermost endpoints give. */

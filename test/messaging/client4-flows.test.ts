@@ -86,6 +86,25 @@ describe('messaging through the official Mattermost Client4', () => {
     expect(await statusOf(() => b.patchPost({ id: root.id, message: 'hijack' }))).to.equal(403);
   });
 
+  it('attaches an uploaded file to a post and shows it in the post metadata', async () => {
+    const a = client4(app, alice.token);
+    const team = await a.createTeam({ name: 'files-team', display_name: 'Files', type: 'O' } as never);
+    const channel = await a.createChannel({ team_id: team.id, name: 'files', display_name: 'Files', type: 'O' });
+    const form = new FormData();
+    form.append('channel_id', channel.id);
+    form.append('files', new Blob(['quarterly numbers\n']), 'report.txt');
+    const uploaded = await a.uploadFile(form);
+    const fileId = uploaded.file_infos[0].id;
+    const post = await a.createPost({ channel_id: channel.id, message: 'see attached', file_ids: [fileId] });
+    expect(post.file_ids).to.deep.equal([fileId]);
+    const infos = await a.getFileInfosForPost(post.id);
+    expect(infos.map((f) => f.name)).to.deep.equal(['report.txt']);
+    const listed = await a.getPosts(channel.id);
+    expect((listed.posts[post.id] as { metadata: { files: { id: string }[] } }).metadata.files.map((f) => f.id)).to.deep.equal([fileId]);
+    const reuse = await statusOf(() => a.createPost({ channel_id: channel.id, message: 'again', file_ids: [fileId] }));
+    expect(reuse, 'a file belongs to one post').to.equal(400);
+  });
+
   it('opens direct and group messages once, whoever opens them', async () => {
     const a = client4(app, alice.token);
     const b = client4(app, bob.token);

@@ -2,13 +2,14 @@ import { Router } from '@koa/router';
 import { authorizeChannel } from '../../channels/access.ts';
 import { inTransaction } from '../../db/transaction.ts';
 import { actorOf } from '../../http/authenticate.ts';
-import { sendJson, sendOk } from '../../http/respond.ts';
+import { sendJson, sendJsonText, sendOk } from '../../http/respond.ts';
 import type { AppState } from '../../http/state.ts';
 import { bodyOf, parseOrThrow } from '../../http/validate.ts';
 import { ForbiddenError, InvalidInputError } from '../../lib/errors.ts';
 import { presentPost, presentReaction, type PostRow, type ReactionRow } from '../../posts/model.ts';
 import { buildPostList, channelPosts, loadMetadata, threadPosts, type FileInfoLoader } from '../../posts/queries.ts';
 import { addReaction, removeReaction } from '../../posts/reactions.ts';
+import { RecentPostsCache } from '../../posts/recent-cache.ts';
 import { createPost, deletePost, loadPostAccess, mayReadHistory, patchPost, type PostDeps } from '../../posts/service.ts';
 import type { Services } from '../../services.ts';
 import { idParam, queryOf, routeKit } from '../kit.ts';
@@ -24,6 +25,7 @@ export function postRoutes(services: Services, fileDeps: PostRouteDeps = {}): Ro
   const { db, events } = services;
   const deps: PostDeps = { events, attachFiles: fileDeps.attachFiles };
   const loadFiles = fileDeps.loadFiles;
+  const recent = new RecentPostsCache(events);
   const kit = routeKit(services);
   const router = new Router<AppState>();
 
@@ -39,7 +41,9 @@ export function postRoutes(services: Services, fileDeps: PostRouteDeps = {}): Ro
     const actor = actorOf(ctx.state);
     const { channel } = await authorizeChannel(db, actor, idParam(ctx.params, 'channel_id'), 'read_channel');
     const q = queryOf(schema.channelPostsQuery, ctx.query);
-    sendJson(ctx, 200, await channelPosts(db, channel.id, { page: q.page, perPage: q.per_page, since: q.since, before: q.before, after: q.after }, loadFiles));
+    const load = async () => JSON.stringify(await channelPosts(db, channel.id, { page: q.page, perPage: q.per_page, since: q.since, before: q.before, after: q.after }, loadFiles));
+    const newestPage = q.page === 0 && q.since === undefined && !q.before && !q.after;
+    sendJsonText(ctx, 200, newestPage ? await recent.get(channel.id, String(q.per_page), load) : await load());
   });
 
   router.get('/channels/:channel_id/pinned', kit.auth, async (ctx) => {
@@ -73,6 +77,11 @@ export function postRoutes(services: Services, fileDeps: PostRouteDeps = {}): Ro
   router.get('/posts/:post_id/thread', kit.auth, async (ctx) => {
     const { post } = await loadPostAccess(db, actorOf(ctx.state), idParam(ctx.params, 'post_id'));
     sendJson(ctx, 200, await threadPosts(db, post.root_id || post.id, loadFiles));
+  });
+
+  router.get('/posts/:post_id/files/info', kit.auth, async (ctx) => {
+    const { post } = await loadPostAccess(db, actorOf(ctx.state), idParam(ctx.params, 'post_id'));
+    sendJson(ctx, 200, loadFiles ? ((await loadFiles(db, [post.id])).get(post.id) ?? []) : []);
   });
 
   router.get('/posts/:post_id/edit_history', kit.auth, async (ctx) => {

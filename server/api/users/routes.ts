@@ -3,7 +3,7 @@ import type { Actor } from '../../auth/actor.ts';
 import { passwordLogin } from '../../auth/login.ts';
 import { LoginThrottle } from '../../auth/login-throttle.ts';
 import { authorize } from '../../auth/policy.ts';
-import { hashToken, revokeAllSessions, revokeSession } from '../../auth/sessions.ts';
+import { forgetCachedSessions, revokeAllSessions, revokeSession, revokeToken } from '../../auth/sessions.ts';
 import { inTransaction } from '../../db/transaction.ts';
 import { actorOf, credentialOf, CSRF_COOKIE, SESSION_COOKIE, USER_COOKIE } from '../../http/authenticate.ts';
 import { setCookies } from '../../http/cookies.ts';
@@ -56,9 +56,7 @@ export function userRoutes(services: Services): Router<AppState> {
   router.post('/users/logout', async (ctx) => {
     // Logging out with a dead session still clears the browser's cookies.
     const credential = credentialOf(ctx);
-    if (credential) {
-      await db('sessions').where({ token_hash: hashToken(credential.token) }).whereNull('access_token_id').delete();
-    }
+    if (credential) await revokeToken(db, credential.token);
     const gone = { httpOnly: false, secure: config.secureCookies, maxAgeSeconds: 0 };
     setCookies(ctx, [SESSION_COOKIE, USER_COOKIE, CSRF_COOKIE].map((name) => ({ name, value: '', options: { ...gone, httpOnly: name === SESSION_COOKIE } })));
     sendOk(ctx);
@@ -150,6 +148,7 @@ export function userRoutes(services: Services): Router<AppState> {
       // Sessions carry the roles they were issued with; make new roles take effect now.
       await trx('sessions').where({ user_id: id }).update({ roles });
     });
+    forgetCachedSessions(id);
     sendOk(ctx);
   });
 
@@ -163,6 +162,7 @@ export function userRoutes(services: Services): Router<AppState> {
       await trx('users').where({ id }).update({ delete_at: active ? 0 : nowMs(), update_at: nowMs() });
       if (!active) await revokeAllSessions(trx, id);
     });
+    forgetCachedSessions(id);
   };
 
   router.put('/users/:user_id/active', kit.auth, kit.body(schema.updateActiveBody), async (ctx) => {

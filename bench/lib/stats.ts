@@ -1,0 +1,18 @@
+import os from 'node:os';
+
+/** Latency statistics over samples in milliseconds. */
+export function summarize(samples: number[]): { count: number; mean: number; p50: number; p95: number; p99: number; max: number } {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const at = (q: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] : NaN);
+  const round = (n: number) => Math.round(n * 100) / 100;
+  const mean = sorted.reduce((s, v) => s + v, 0) / (sorted.length || 1);
+  return { count: sorted.length, mean: round(mean), p50: round(at(0.5)), p95: round(at(0.95)), p99: round(at(0.99)), max: round(sorted.at(-1) ?? NaN) };
+}
+
+/** The machine a figure was measured on, for the report. */
+export function machine(): Record<string, unknown> {
+  return { cpu: os.cpus()[0]?.model, cores: os.cpus().length, memory_gib: Math.round(os.totalmem() / 2 ** 30), node: process.version, platform: `${os.platform()} ${os.release()}` };
+}
+
+/** Milliseconds elapsed since `start` (from performance.now()). */
+export const since = (start: number) => performance.now() - start;
