@@ -90,6 +90,29 @@ describe('messaging permission matrix', () => {
     expect(await app.ownerDb('channel_members').where({ channel_id: channels.private, user_id: users.outsider.user.id }).first()).to.equal(undefined);
   });
 
+  it('a member removed from a private channel loses read access at once, cached pages notwithstanding', async () => {
+    const team = await app.ownerDb('channels').where({ id: channels.private }).first();
+    const leaver = await makeUser(app);
+    await app.ownerDb('team_members').insert({ team_id: team.team_id, user_id: leaver.user.id, create_at: Date.now() });
+    const add = await request(app, 'POST', `/api/v4/channels/${channels.private}/members`, { token: users.member.token, body: { user_id: leaver.user.id } });
+    expect(add.status).to.equal(201);
+    expect((await operations.read('member', channels.private)).status).to.equal(200);
+    const first = await request(app, 'GET', `/api/v4/channels/${channels.private}/posts`, { token: leaver.token });
+    expect(first.status).to.equal(200);
+    const removed = await request(app, 'DELETE', `/api/v4/channels/${channels.private}/members/${leaver.user.id}`, { token: users.member.token });
+    expect(removed.status).to.equal(200);
+    const after = await request(app, 'GET', `/api/v4/channels/${channels.private}/posts`, { token: leaver.token });
+    expect(after.status).to.equal(403);
+  });
+
+  it('a deactivated user\'s session stops working at once', async () => {
+    const victim = await makeUser(app);
+    expect((await request(app, 'GET', '/api/v4/users/me', { token: victim.token })).status).to.equal(200);
+    const off = await request(app, 'PUT', `/api/v4/users/${victim.user.id}/active`, { token: users.admin.token, body: { active: false } });
+    expect(off.status).to.equal(200);
+    expect((await request(app, 'GET', '/api/v4/users/me', { token: victim.token })).status).to.equal(401);
+  });
+
   it('a non-member cannot join a private channel by adding themself', async () => {
     const res = await request(app, 'POST', `/api/v4/channels/${channels.private}/members`, { token: users.teammate.token, body: { user_id: users.teammate.user.id } });
     expect(res.status).to.equal(403);

@@ -137,8 +137,10 @@ export function channelRoutes(services: Services): Router<AppState> {
   router.put('/channels/:channel_id/members/:user_id/schemeRoles', kit.auth, kit.body(schema.schemeRolesBody), async (ctx) => {
     const actor = actorOf(ctx.state);
     const access = await authorizeChannel(db, actor, idParam(ctx.params, 'channel_id'), 'manage_channel_roles');
-    const updated = await db('channel_members').where({ channel_id: access.channel.id, user_id: userIdParam(ctx.params, actor), scheme_guest: false }).update({ ...bodyOf(schema.schemeRolesBody, ctx.state), last_update_at: nowMs() });
+    const userId = userIdParam(ctx.params, actor);
+    const updated = await db('channel_members').where({ channel_id: access.channel.id, user_id: userId, scheme_guest: false }).update({ ...bodyOf(schema.schemeRolesBody, ctx.state), last_update_at: nowMs() });
     if (!updated) throw new NotFoundError('app.channel.get_member.missing.app_error', 'That user is not a member of the channel.');
+    events.publish({ event: 'channel_member_updated', data: { channel_id: access.channel.id, user_id: userId }, broadcast: { user_id: userId } });
     sendOk(ctx);
   });
 

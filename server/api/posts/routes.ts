@@ -1,5 +1,6 @@
 import { Router } from '@koa/router';
 import { authorizeChannel } from '../../channels/access.ts';
+import { ChannelAccessCache } from '../../channels/access-cache.ts';
 import { inTransaction } from '../../db/transaction.ts';
 import { actorOf } from '../../http/authenticate.ts';
 import { sendJson, sendJsonText, sendOk } from '../../http/respond.ts';
@@ -26,6 +27,7 @@ export function postRoutes(services: Services, fileDeps: PostRouteDeps = {}): Ro
   const deps: PostDeps = { events, attachFiles: fileDeps.attachFiles };
   const loadFiles = fileDeps.loadFiles;
   const recent = new RecentPostsCache(events);
+  const accessCache = new ChannelAccessCache(events);
   const kit = routeKit(services);
   const router = new Router<AppState>();
 
@@ -39,7 +41,7 @@ export function postRoutes(services: Services, fileDeps: PostRouteDeps = {}): Ro
 
   router.get('/channels/:channel_id/posts', kit.auth, async (ctx) => {
     const actor = actorOf(ctx.state);
-    const { channel } = await authorizeChannel(db, actor, idParam(ctx.params, 'channel_id'), 'read_channel');
+    const { channel } = await accessCache.authorize(db, actor, idParam(ctx.params, 'channel_id'), 'read_channel');
     const q = queryOf(schema.channelPostsQuery, ctx.query);
     const load = async () => JSON.stringify(await channelPosts(db, channel.id, { page: q.page, perPage: q.per_page, since: q.since, before: q.before, after: q.after }, loadFiles));
     const newestPage = q.page === 0 && q.since === undefined && !q.before && !q.after;

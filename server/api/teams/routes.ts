@@ -147,6 +147,7 @@ export function teamRoutes(services: Services): Router<AppState> {
     const userId = userIdParam(ctx.params, actor);
     const updated = await db('team_members').where({ team_id: team.id, user_id: userId, delete_at: 0, scheme_guest: false }).update(bodyOf(schema.updateSchemeRolesBody, ctx.state));
     if (!updated) throw new NotFoundError('app.team.get_member.missing.app_error', 'That user is not a member of the team.');
+    events.publish({ event: 'memberrole_updated', data: { team_id: team.id, user_id: userId }, broadcast: { user_id: userId } });
     sendOk(ctx);
   });
 
