@@ -15,6 +15,7 @@ import type { Logger } from './lib/logger.ts';
 import { buildServices, type Services } from './services.ts';
 import { createHttpApp } from './http/app.ts';
 import { apiRouters, rootRouters } from './api/index.ts';
+import { attachWebSocket } from './realtime/websocket-server.ts';
 
 export interface StartOptions {
   config: Config;
@@ -108,6 +109,9 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
         server.closeAllConnections();
       });
     });
+    // Registered after the HTTP server's cleanup so it runs first: open sockets would hold server.close().
+    const websocket = attachWebSocket(server, services);
+    cleanups.unshift(() => websocket.close());
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(config.port, config.listenAddress, () => resolve());

@@ -6,6 +6,7 @@ import { LocalFileStore } from './files/local-store.ts';
 import type { FileStore } from './files/storage.ts';
 import type { Logger } from './lib/logger.ts';
 import { EventBus } from './realtime/events.ts';
+import { Hub } from './realtime/hub.ts';
 
 /** The long-lived objects request handlers and jobs use; built once per server process. */
 export interface Services {
@@ -16,6 +17,11 @@ export interface Services {
   sessionPolicy: SessionPolicy;
   /** Committed changes travel from services to WebSocket clients through here. */
   events: EventBus;
+  /**
+   * WebSocket connections and event routing (started by `attachWebSocket`). After revoking sessions or
+   * deactivating a user, call `realtime.disconnectUser(userId)` or `realtime.disconnectSession(sessionId)`.
+   */
+  realtime: Hub;
   /** Where uploaded file contents live (`<dataDir>/files`). */
   files: FileStore;
   close(): Promise<void>;
@@ -23,7 +29,7 @@ export interface Services {
 
 export function buildServices(base: { config: Config; logger: Logger; db: Knex }): Services {
   const { config } = base;
-  return {
+  const services = {
     ...base,
     sessionPolicy: {
       lifetimeMs: config.sessionLifetimeHours * 3600_000,
@@ -33,4 +39,5 @@ export function buildServices(base: { config: Config; logger: Logger; db: Knex }
     files: new LocalFileStore(path.join(config.dataDir, 'files')),
     async close() {},
   };
+  return { ...services, realtime: new Hub(services) };
 }
