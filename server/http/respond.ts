@@ -9,7 +9,7 @@ export function sendJson(ctx: Context, status: number, body: unknown): void {
 }
 
 /** Sends an already-serialized JSON body (from a cache) with the same exact content type. */
-export function sendJsonText(ctx: Context, status: number, json: string): void {
+export function sendJsonText(ctx: Context, status: number, json: string | Buffer): void {
   ctx.status = status;
   ctx.set('Content-Type', 'application/json');
   ctx.body = json;

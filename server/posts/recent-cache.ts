@@ -5,7 +5,8 @@ const channelWrites = new Set(['posted', 'post_edited', 'post_deleted', 'reactio
 
 interface Entry {
   version: number;
-  body: string;
+  /** UTF-8 bytes, encoded once rather than on every response. */
+  body: Buffer;
 }
 
 /**
@@ -42,7 +43,7 @@ export class RecentPostsCache {
   }
 
   /** The cached body for (channel, variant), or the result of `load`, stored unless the channel changed meanwhile. */
-  async get(channelId: string, variant: string, load: () => Promise<string>): Promise<string> {
+  async get(channelId: string, variant: string, load: () => Promise<string>): Promise<Buffer> {
     const key = `${channelId}:${variant}`;
     const version = this.versions.get(channelId) ?? 0;
     const hit = this.entries.get(key);
@@ -52,7 +53,7 @@ export class RecentPostsCache {
       this.entries.set(key, hit);
       return hit.body;
     }
-    const body = await load();
+    const body = Buffer.from(await load());
     if ((this.versions.get(channelId) ?? 0) === version) {
       this.entries.set(key, { version, body });
       if (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
