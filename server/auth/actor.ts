@@ -1,6 +1,8 @@
 /** Who is making a request: an authenticated user (or bot) and the session they used. */
 export interface Actor {
   userId: string;
+  /** The user's username, for sender names and audit records without another lookup. */
+  username?: string;
   sessionId: string;
   /** System-level roles, e.g. system_user, system_admin, system_guest. */
   roles: ReadonlySet<string>;

@@ -38,6 +38,7 @@ export function credentialOf(ctx: { get(h: string): string; cookies: { get(n: st
 export function actorFrom(session: SessionRow, user: UserRow, via: Actor['via'], ipAddress: string, userAgent: string): Actor {
   return {
     userId: user.id,
+    username: user.username,
     sessionId: session.id,
     roles: new Set(user.roles.split(/\s+/).filter(Boolean)),
     isBot: user.is_bot,

@@ -91,21 +91,22 @@ export async function createPost(
   const files = input.file_ids.length && deps.attachFiles ? await deps.attachFiles(trx, actor, channel.id, post.id, input.file_ids) : [];
   if (input.file_ids.length && !deps.attachFiles) throw new InvalidInputError('api.post.create_post.files.app_error', 'File attachments are not available.');
   const isRoot = !root;
-  await trx('channels').where({ id: channel.id }).update({
-    last_post_at: trx.raw('GREATEST(last_post_at, ?)', [now]),
-    total_msg_count: trx.raw('total_msg_count + 1'),
-    ...(isRoot ? { last_root_post_at: trx.raw('GREATEST(last_root_post_at, ?)', [now]), total_msg_count_root: trx.raw('total_msg_count_root + 1') } : {}),
-  });
+  // One statement moves the channel's counters and marks it read up to this post for the sender.
+  await trx.raw(
+    `WITH c AS (
+       UPDATE channels SET last_post_at = GREATEST(last_post_at, :now), total_msg_count = total_msg_count + 1,
+         last_root_post_at = CASE WHEN :isRoot THEN GREATEST(last_root_post_at, :now) ELSE last_root_post_at END,
+         total_msg_count_root = total_msg_count_root + CASE WHEN :isRoot THEN 1 ELSE 0 END
+       WHERE id = :channelId
+       RETURNING total_msg_count, total_msg_count_root)
+     UPDATE channel_members SET last_viewed_at = :now, last_update_at = :now,
+       msg_count = (SELECT total_msg_count FROM c), msg_count_root = (SELECT total_msg_count_root FROM c)
+     WHERE channel_id = :channelId AND user_id = :userId`,
+    { now, isRoot, channelId: channel.id, userId: actor.userId },
+  );
   if (root) {
     await trx('posts').where({ id: root.id }).update({ reply_count: trx.raw('reply_count + 1'), last_reply_at: now });
   }
-  // The sender has read everything up to their own post.
-  await trx('channel_members').where({ channel_id: channel.id, user_id: actor.userId }).update({
-    last_viewed_at: now,
-    msg_count: trx.raw('(SELECT total_msg_count FROM channels WHERE id = ?)', [channel.id]),
-    msg_count_root: trx.raw('(SELECT total_msg_count_root FROM channels WHERE id = ?)', [channel.id]),
-    last_update_at: now,
-  });
   let mentions = await mentionedMembers(trx, channel.id, actor.userId, input.message);
   if (channel.type === 'D') {
     // In a direct message every post notifies the other person.
@@ -117,7 +118,8 @@ export async function createPost(
       ...(isRoot ? { mention_count_root: trx.raw('mention_count_root + 1') } : {}),
     });
   }
-  const senderName = options.senderName ?? `@${(await trx('users').where({ id: actor.userId }).first('username')).username}`;
+  const username = actor.username ?? (await trx('users').where({ id: actor.userId }).first('username')).username;
+  const senderName = options.senderName ?? `@${username}`;
   afterCommit(() => {
     const data: Record<string, unknown> = {
       channel_display_name: channel.display_name, channel_name: channel.name, channel_type: channel.type,

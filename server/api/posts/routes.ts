@@ -36,7 +36,8 @@ export function postRoutes(services: Services, fileDeps: PostRouteDeps = {}): Ro
   router.post('/posts', kit.auth, kit.body(schema.createPostBody), async (ctx) => {
     const actor = actorOf(ctx.state);
     const post = await inTransaction(db, (trx, afterCommit) => createPost(trx, deps, afterCommit, actor, bodyOf(schema.createPostBody, ctx.state)));
-    sendJson(ctx, 201, await present(post));
+    // A new post has no reactions yet; only attached files need loading.
+    sendJson(ctx, 201, post.file_ids.length ? await present(post) : presentPost(post));
   });
 
   router.get('/channels/:channel_id/posts', kit.auth, async (ctx) => {
