@@ -5,12 +5,14 @@ import { newId } from '../lib/ids.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { UserRow } from '../users/presenter.ts';
 import { handleAction, requestProblem } from './actions.ts';
+import { ConnectionIndex } from './connection-index.ts';
 import { Connection, type DeliveryLimits } from './connection.ts';
 import type { EventBus, ServerEvent } from './events.ts';
 import { membershipChanges } from './invalidation.ts';
-import { MembershipCache, type Members } from './membership.ts';
+import { MembershipCache } from './membership.ts';
+import { EventRouter } from './router.ts';
 import { liveSessions, touchSession } from './session-check.ts';
-import { eventHead, failReply, helloHead, okReply, parseRequest, type ClientRequest } from './wire.ts';
+import { failReply, helloHead, okReply, parseRequest, type ClientRequest } from './wire.ts';
 
 export interface HubSettings extends DeliveryLimits {
   /** A socket that has not authenticated within this time is closed. */
@@ -79,24 +81,16 @@ export const CLOSE_MALFORMED = 1007;
 export const CLOSE_POLICY = 1008;
 export const CLOSE_INTERNAL = 1011;
 
-// Events a busy or absent client can do without (Mattermost drops the same ones for slow clients).
-const droppableEvents = new Set(['typing', 'status_change', 'multiple_channels_viewed']);
 const MAX_BACKLOG = 32;
-// After writing this much in one go, dispatch lets sockets flush before the next event, so a burst
-// does not make readers that keep up look like slow consumers.
-const BURST_CHARS = 1024 * 1024;
 const TOUCH_INTERVAL_MS = 60_000;
 
 /**
- * Routes `services.events` to WebSocket connections and owns their lifecycle.
+ * The WebSocket hub: owns every connection of this process and routes `services.events` to them
+ * (see router.ts for the routing rules).
  *
- * Routing (Mattermost's rules): `broadcast.user_id` → that user's connections; else
- * `broadcast.channel_id` → current channel members; else `broadcast.team_id` → current team members;
- * else everyone. `omit_users` always applies. Membership is cached and invalidated by the events in
- * `MEMBERSHIP_EVENTS` (see invalidation.ts) and by `invalidateChannel/Team/User`.
- *
- * Events are delivered one at a time in publish order; each is serialised once and shared by every
- * recipient, which only appends its own `seq`.
+ * Membership used for routing is cached and invalidated by the events in `MEMBERSHIP_EVENTS`
+ * (invalidation.ts: user_added, user_removed, channel_created/deleted/restored, channel_member_updated,
+ * added_to_team, leave_team, ...) and by `invalidateChannel/Team/User`.
  *
  * Sessions: `disconnectUser(userId)` and `disconnectSession(sessionId)` close sockets at once (call them
  * when revoking sessions or deactivating users); every `revalidateIntervalMs` all connected sessions
@@ -109,14 +103,9 @@ export class Hub {
   private readonly db: Knex;
   private readonly logger: Logger;
   private readonly sessionPolicy: SessionPolicy;
-  private readonly connections = new Map<string, Connection>();
-  private readonly byUser = new Map<string, Set<Connection>>();
-  private readonly bySocket = new Map<WebSocket, Connection>();
+  private readonly index = new ConnectionIndex();
+  private readonly router: EventRouter;
   private readonly pending = new Map<WebSocket, Pending>();
-  private queue: ServerEvent[] = [];
-  private dispatching = false;
-  private burst = 0;
-  private settledWaiters: (() => void)[] = [];
   private timers: NodeJS.Timeout[] = [];
   private unsubscribe: (() => void) | undefined;
   private revalidating = false;
@@ -129,6 +118,7 @@ export class Hub {
     this.sessionPolicy = deps.sessionPolicy;
     this.settings = { ...defaultHubSettings, ...deps.settings };
     this.members = new MembershipCache(deps.db, { ttlMs: this.settings.membershipTtlMs, maxEntries: this.settings.membershipCacheSize });
+    this.router = new EventRouter({ index: this.index, members: this.members, limits: this.settings, logger: deps.logger, maxQueued: this.settings.maxQueuedEvents });
   }
 
   /** Subscribes to the event bus and starts the keepalive, housekeeping and session timers. */
@@ -153,12 +143,9 @@ export class Hub {
     this.unsubscribe?.();
     this.unsubscribe = undefined;
     for (const timer of this.timers.splice(0)) clearInterval(timer);
-    const sockets = [...this.pending.keys(), ...this.bySocket.keys()];
+    const sockets = [...this.pending.keys(), ...this.index.clear()];
     this.pending.clear();
-    this.bySocket.clear();
-    this.connections.clear();
-    this.byUser.clear();
-    this.queue = [];
+    this.router.clear();
     this.members.clear();
     await Promise.all(sockets.map((ws) => closeSoon(ws, CLOSE_GOING_AWAY, 'server shutting down')));
   }
@@ -170,9 +157,11 @@ export class Hub {
       return;
     }
     ws.on('error', (err) => this.logger.debug({ err }, 'websocket error'));
-    ws.on('close', () => this.onClose(ws));
+    ws.on('close', () => {
+      if (!this.pending.delete(ws)) this.index.detach(ws, Date.now());
+    });
     ws.on('pong', () => {
-      const conn = this.bySocket.get(ws);
+      const conn = this.index.ofSocket(ws);
       if (conn) conn.alive = true;
     });
     ws.on('message', (data, isBinary) => this.onMessage(ws, data, isBinary));
@@ -186,14 +175,14 @@ export class Hub {
    */
   disconnectUser(userId: string, reason = 'session revoked'): number {
     let closed = 0;
-    for (const conn of [...(this.byUser.get(userId) ?? [])]) if (this.remove(conn, reason)) closed++;
+    for (const conn of [...this.index.forUser(userId)]) if (this.remove(conn, reason)) closed++;
     return closed;
   }
 
   /** Closes the sockets of one session (logout, revocation). Returns how many sockets closed. */
   disconnectSession(sessionId: string, reason = 'session revoked'): number {
     let closed = 0;
-    for (const conn of [...this.connections.values()]) if (conn.sessionId === sessionId && this.remove(conn, reason)) closed++;
+    for (const conn of [...this.index.all()]) if (conn.sessionId === sessionId && this.remove(conn, reason)) closed++;
     return closed;
   }
 
@@ -212,18 +201,14 @@ export class Hub {
 
   /** True when the user has at least one open socket. */
   isOnline(userId: string): boolean {
-    for (const conn of this.byUser.get(userId) ?? []) if (conn.socket) return true;
-    return false;
+    return this.index.isOnline(userId);
   }
 
   /** `online` for users with an open socket; with `userIds`, `offline` for the others. */
   statuses(userIds?: string[]): Record<string, 'online' | 'offline'> {
     const out: Record<string, 'online' | 'offline'> = {};
-    if (userIds) {
-      for (const id of userIds) out[id] = this.isOnline(id) ? 'online' : 'offline';
-      return out;
-    }
-    for (const id of this.byUser.keys()) if (this.isOnline(id)) out[id] = 'online';
+    if (userIds) for (const id of userIds) out[id] = this.index.isOnline(id) ? 'online' : 'offline';
+    else for (const id of this.index.onlineUserIds()) out[id] = 'online';
     return out;
   }
 
@@ -240,12 +225,12 @@ export class Hub {
    * that were revoked, expired, went idle or whose user was deactivated. Returns sockets closed.
    */
   async revalidateSessions(now = Date.now()): Promise<number> {
-    if (this.connections.size === 0) return 0;
+    if (this.index.size === 0) return 0;
     const checked = new Set<string>();
-    for (const conn of this.connections.values()) checked.add(conn.sessionId);
+    for (const conn of this.index.all()) checked.add(conn.sessionId);
     const live = await liveSessions(this.db, [...checked], this.sessionPolicy, now);
     let closed = 0;
-    for (const conn of [...this.connections.values()]) {
+    for (const conn of [...this.index.all()]) {
       if (!checked.has(conn.sessionId)) continue;
       const expiresAt = live.get(conn.sessionId);
       if (expiresAt === undefined) {
@@ -265,7 +250,7 @@ export class Hub {
       this.pending.delete(ws);
       ws.close(CLOSE_POLICY, 'authentication timeout');
     }
-    for (const conn of [...this.connections.values()]) {
+    for (const conn of [...this.index.all()]) {
       if (conn.socket === null) {
         if (now - conn.detachedAt >= this.settings.resumeWindowMs) this.remove(conn, '');
       } else if (conn.expiresAt <= now) this.remove(conn, 'session expired');
@@ -274,22 +259,35 @@ export class Hub {
 
   /** Resolves once every event published so far has been delivered (or dropped). */
   settled(): Promise<void> {
-    if (!this.dispatching && this.queue.length === 0) return Promise.resolve();
-    return new Promise((resolve) => this.settledWaiters.push(resolve));
+    return this.router.settled();
   }
 
   /** Counts for metrics and tests. */
   stats(): { open: number; dormant: number; unauthenticated: number; users: number; queued: number } {
     return {
-      open: this.bySocket.size,
-      dormant: this.connections.size - this.bySocket.size,
+      open: this.index.openCount,
+      dormant: this.index.size - this.index.openCount,
       unauthenticated: this.pending.size,
-      users: this.byUser.size,
-      queued: this.queue.length,
+      users: this.index.userCount,
+      queued: this.router.queued,
     };
   }
 
-  // ---- sockets ----
+  private onEvent(event: ServerEvent): void {
+    try {
+      // Invalidate before routing anything else, so the next event already sees the change.
+      const changes = membershipChanges(event);
+      if (changes) {
+        for (const id of changes.channelIds) this.members.invalidateChannel(id);
+        for (const id of changes.teamIds) this.members.invalidateTeam(id);
+        for (const id of changes.userIds) this.members.invalidateUser(id);
+        if (!changes.channelIds.length && !changes.teamIds.length && !changes.userIds.length) this.members.clear();
+      }
+      if (!this.stopped && this.index.size > 0) this.router.enqueue(event);
+    } catch (err) {
+      this.logger.error({ err, event: event?.event }, 'could not queue websocket event');
+    }
+  }
 
   private onMessage(ws: WebSocket, data: RawData, isBinary: boolean): void {
     if (isBinary) {
@@ -301,7 +299,7 @@ export class Hub {
       ws.close(CLOSE_MALFORMED, 'malformed message');
       return;
     }
-    const conn = this.bySocket.get(ws);
+    const conn = this.index.ofSocket(ws);
     if (conn) {
       handleAction(this, conn, req);
       return;
@@ -355,158 +353,52 @@ export class Hub {
    */
   private register(ws: WebSocket, auth: Authenticated, resume: ResumeRequest | undefined): Connection {
     this.pending.delete(ws);
-    const prior = resume ? this.connections.get(resume.connectionId) : undefined;
+    const prior = resume ? this.index.get(resume.connectionId) : undefined;
+    let conn: Connection;
     if (resume && prior && prior.userId === auth.user.id) {
+      conn = prior;
       // A client that gave up on a half-dead socket takes its connection over.
-      if (prior.socket) {
-        this.bySocket.delete(prior.socket);
-        prior.socket.terminate();
+      const previous = conn.socket;
+      this.bindSocket(conn, ws, auth.session);
+      previous?.terminate();
+      if (conn.canResumeAt(resume.sequence)) {
+        conn.replayFrom(resume.sequence, this.settings);
+        return conn;
       }
-      this.attach(prior, ws, auth.session);
-      if (prior.canResumeAt(resume.sequence)) {
-        prior.replayFrom(resume.sequence, this.settings);
-        return prior;
-      }
-      this.connections.delete(prior.id);
-      prior.restart(newId());
-      this.connections.set(prior.id, prior);
-      prior.deliver(helloHead(prior.id, prior.userId), false, this.settings);
-      return prior;
+      const previousId = conn.id;
+      conn.restart(newId());
+      this.index.renamed(conn, previousId);
+    } else {
+      conn = new Connection(newId(), auth.user.id, auth.session.id, auth.session.expires_at);
+      this.index.add(conn);
+      this.bindSocket(conn, ws, auth.session);
     }
-    const conn = new Connection(newId(), auth.user.id, auth.session.id, auth.session.expires_at);
-    this.connections.set(conn.id, conn);
-    let forUser = this.byUser.get(conn.userId);
-    if (!forUser) this.byUser.set(conn.userId, (forUser = new Set()));
-    forUser.add(conn);
-    this.attach(conn, ws, auth.session);
     conn.deliver(helloHead(conn.id, conn.userId), false, this.settings);
     return conn;
   }
 
-  private attach(conn: Connection, ws: WebSocket, session: SessionRow): void {
-    conn.socket = ws;
+  private bindSocket(conn: Connection, ws: WebSocket, session: SessionRow): void {
     conn.sessionId = session.id;
     conn.expiresAt = session.expires_at;
-    conn.detachedAt = 0;
-    conn.alive = true;
-    this.bySocket.set(ws, conn);
-  }
-
-  private onClose(ws: WebSocket): void {
-    if (this.pending.delete(ws)) return;
-    const conn = this.bySocket.get(ws);
-    if (!conn) return;
-    this.bySocket.delete(ws);
-    if (conn.socket === ws) {
-      // Dormant: still numbering and remembering events until resumed or swept.
-      conn.socket = null;
-      conn.detachedAt = Date.now();
-    }
+    this.index.attach(conn, ws);
   }
 
   /** Forgets a connection and closes its socket; true when a socket was open. */
   private remove(conn: Connection, reason: string): boolean {
-    this.connections.delete(conn.id);
-    const forUser = this.byUser.get(conn.userId);
-    forUser?.delete(conn);
-    if (forUser?.size === 0) this.byUser.delete(conn.userId);
-    const socket = conn.socket;
+    const socket = this.index.remove(conn);
     if (!socket) return false;
-    conn.socket = null;
-    this.bySocket.delete(socket);
     socket.close(CLOSE_POLICY, reason);
     return true;
   }
 
   private ping(): void {
-    for (const [ws, conn] of this.bySocket) {
+    for (const [ws, conn] of this.index.openSockets()) {
       if (!conn.alive) {
         ws.terminate();
         continue;
       }
       conn.alive = false;
       ws.ping();
-    }
-  }
-
-  // ---- events ----
-
-  private onEvent(event: ServerEvent): void {
-    try {
-      const changes = membershipChanges(event);
-      if (changes) {
-        for (const id of changes.channelIds) this.members.invalidateChannel(id);
-        for (const id of changes.teamIds) this.members.invalidateTeam(id);
-        for (const id of changes.userIds) this.members.invalidateUser(id);
-        if (!changes.channelIds.length && !changes.teamIds.length && !changes.userIds.length) this.members.clear();
-      }
-      if (this.stopped || this.connections.size === 0) return;
-      if (this.queue.length >= this.settings.maxQueuedEvents) {
-        this.logger.warn({ event: event.event }, 'websocket event queue full: event dropped');
-        return;
-      }
-      this.queue.push(event);
-      if (!this.dispatching) void this.dispatch();
-    } catch (err) {
-      this.logger.error({ err, event: event?.event }, 'could not queue websocket event');
-    }
-  }
-
-  private async dispatch(): Promise<void> {
-    this.dispatching = true;
-    try {
-      let event: ServerEvent | undefined;
-      while ((event = this.queue.shift())) {
-        try {
-          const waiting = this.route(event);
-          if (waiting) await waiting;
-        } catch (err) {
-          this.logger.error({ err, event: event.event }, 'could not deliver websocket event');
-        }
-        if (this.burst > BURST_CHARS) {
-          this.burst = 0;
-          await new Promise((resolve) => setImmediate(resolve));
-        }
-      }
-    } finally {
-      this.dispatching = false;
-      for (const resolve of this.settledWaiters.splice(0)) resolve();
-    }
-  }
-
-  private route(event: ServerEvent): Promise<void> | undefined {
-    const broadcast = event.broadcast ?? {};
-    if (broadcast.user_id) {
-      const conns = this.byUser.get(broadcast.user_id);
-      if (conns) this.deliver(event, conns);
-      return undefined;
-    }
-    if (broadcast.channel_id) return this.toMembers(event, this.members.channel(broadcast.channel_id));
-    if (broadcast.team_id) return this.toMembers(event, this.members.team(broadcast.team_id));
-    this.deliver(event, this.connections.values());
-    return undefined;
-  }
-
-  private toMembers(event: ServerEvent, found: Members | Promise<Members>): Promise<void> | undefined {
-    if (found instanceof Promise) return found.then((members) => this.toMembers(event, members));
-    const targets: Connection[] = [];
-    if (found.userIds.size < this.byUser.size) {
-      for (const userId of found.userIds) for (const conn of this.byUser.get(userId) ?? []) targets.push(conn);
-    } else {
-      for (const [userId, conns] of this.byUser) if (found.userIds.has(userId)) targets.push(...conns);
-    }
-    this.deliver(event, targets);
-    return undefined;
-  }
-
-  private deliver(event: ServerEvent, targets: Iterable<Connection>): void {
-    const omit = event.broadcast?.omit_users;
-    const droppable = droppableEvents.has(event.event);
-    let head: string | undefined;
-    for (const conn of targets) {
-      if (omit && Object.hasOwn(omit, conn.userId)) continue;
-      head ??= eventHead(event);
-      this.burst += conn.deliver(head, droppable, this.settings);
     }
   }
 }
@@ -525,10 +417,12 @@ function sendText(ws: WebSocket, text: string): void {
 function closeSoon(ws: WebSocket, code: number, reason: string): Promise<void> {
   if (ws.readyState === ws.CLOSED) return Promise.resolve();
   return new Promise((resolve) => {
-    ws.once('close', () => resolve());
     const force = setTimeout(() => ws.terminate(), 1_000);
     force.unref();
-    ws.once('close', () => clearTimeout(force));
+    ws.once('close', () => {
+      clearTimeout(force);
+      resolve();
+    });
     ws.close(code, reason);
   });
 }

@@ -1,0 +1,120 @@
+import type { Logger } from '../lib/logger.ts';
+import type { Connection, DeliveryLimits } from './connection.ts';
+import type { ConnectionIndex } from './connection-index.ts';
+import type { ServerEvent } from './events.ts';
+import type { Members, MembershipCache } from './membership.ts';
+import { eventHead } from './wire.ts';
+
+// Events a busy or absent client can do without (Mattermost drops the same ones for slow clients).
+const droppableEvents = new Set(['typing', 'status_change', 'multiple_channels_viewed']);
+// After writing this much in one go, dispatch lets sockets flush before the next event, so a burst
+// does not make readers that keep up look like slow consumers.
+const BURST_CHARS = 1024 * 1024;
+
+/**
+ * Delivers events to connections, one at a time in publish order (a membership lookup may wait for
+ * the database, and later events must not overtake it).
+ *
+ * Mattermost's rules: `broadcast.user_id` → that user's connections; else `channel_id` → current
+ * channel members; else `team_id` → current team members; else every connection. `omit_users` always
+ * applies (by key, as Mattermost does). Each event is serialised once; recipients only add their `seq`.
+ */
+export class EventRouter {
+  private readonly index: ConnectionIndex;
+  private readonly members: MembershipCache;
+  private readonly limits: DeliveryLimits;
+  private readonly logger: Logger;
+  private readonly maxQueued: number;
+  private queue: ServerEvent[] = [];
+  private dispatching = false;
+  private burst = 0;
+  private settledWaiters: (() => void)[] = [];
+
+  constructor(deps: { index: ConnectionIndex; members: MembershipCache; limits: DeliveryLimits; logger: Logger; maxQueued: number }) {
+    this.index = deps.index;
+    this.members = deps.members;
+    this.limits = deps.limits;
+    this.logger = deps.logger;
+    this.maxQueued = deps.maxQueued;
+  }
+
+  get queued(): number {
+    return this.queue.length;
+  }
+
+  enqueue(event: ServerEvent): void {
+    if (this.queue.length >= this.maxQueued) {
+      this.logger.warn({ event: event.event }, 'websocket event queue full: event dropped');
+      return;
+    }
+    this.queue.push(event);
+    if (!this.dispatching) void this.dispatch();
+  }
+
+  /** Resolves once every event queued so far has been delivered (or dropped). */
+  settled(): Promise<void> {
+    if (!this.dispatching && this.queue.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.settledWaiters.push(resolve));
+  }
+
+  clear(): void {
+    this.queue = [];
+  }
+
+  private async dispatch(): Promise<void> {
+    this.dispatching = true;
+    try {
+      let event: ServerEvent | undefined;
+      while ((event = this.queue.shift())) {
+        try {
+          const waiting = this.route(event);
+          if (waiting) await waiting;
+        } catch (err) {
+          this.logger.error({ err, event: event.event }, 'could not deliver websocket event');
+        }
+        if (this.burst > BURST_CHARS) {
+          this.burst = 0;
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+      }
+    } finally {
+      this.dispatching = false;
+      for (const resolve of this.settledWaiters.splice(0)) resolve();
+    }
+  }
+
+  private route(event: ServerEvent): Promise<void> | undefined {
+    const broadcast = event.broadcast ?? {};
+    if (broadcast.user_id) {
+      this.deliver(event, this.index.forUser(broadcast.user_id));
+      return undefined;
+    }
+    if (broadcast.channel_id) return this.toMembers(event, this.members.channel(broadcast.channel_id));
+    if (broadcast.team_id) return this.toMembers(event, this.members.team(broadcast.team_id));
+    this.deliver(event, this.index.all());
+    return undefined;
+  }
+
+  private toMembers(event: ServerEvent, found: Members | Promise<Members>): Promise<void> | undefined {
+    if (found instanceof Promise) return found.then((members) => this.toMembers(event, members));
+    const targets: Connection[] = [];
+    if (found.userIds.size < this.index.userCount) {
+      for (const userId of found.userIds) for (const conn of this.index.forUser(userId)) targets.push(conn);
+    } else {
+      for (const [userId, conns] of this.index.users()) if (found.userIds.has(userId)) targets.push(...conns);
+    }
+    this.deliver(event, targets);
+    return undefined;
+  }
+
+  private deliver(event: ServerEvent, targets: Iterable<Connection>): void {
+    const omit = event.broadcast?.omit_users;
+    const droppable = droppableEvents.has(event.event);
+    let head: string | undefined;
+    for (const conn of targets) {
+      if (omit && Object.hasOwn(omit, conn.userId)) continue;
+      head ??= eventHead(event);
+      this.burst += conn.deliver(head, droppable, this.limits);
+    }
+  }
+}
