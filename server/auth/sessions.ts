@@ -122,11 +122,12 @@ export async function revokeSession(db: Knex | Knex.Transaction, sessionId: stri
   sessionCache.forgetSession(sessionId);
 }
 
-/** Ends the session a bearer token opened (logout). */
-export async function revokeToken(db: Knex | Knex.Transaction, token: string): Promise<void> {
+/** Ends the session a bearer token opened (logout); returns its id when there was one. */
+export async function revokeToken(db: Knex | Knex.Transaction, token: string): Promise<string | undefined> {
   const tokenHash = hashToken(token);
-  await db('sessions').where({ token_hash: tokenHash }).whereNull('access_token_id').delete();
+  const [gone] = (await db('sessions').where({ token_hash: tokenHash }).whereNull('access_token_id').delete().returning('id')) as { id: string }[];
   sessionCache.forgetToken(tokenHash);
+  return gone?.id;
 }
 
 /** Ends the sessions opened with a personal access token (revoked or disabled token). */

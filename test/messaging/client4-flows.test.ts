@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { bootApp, request, type TestApp } from '../support/app.ts';
 import { client4, statusOf } from '../support/client.ts';
 import { makeUser, type TestUser } from '../support/factories.ts';
+import { officialClient, quietOfficialClient, until, wsUrl } from '../realtime/ws-clients.ts';
 
 describe('messaging through the official Mattermost Client4', () => {
   let app: TestApp;
@@ -84,6 +85,38 @@ describe('messaging through the official Mattermost Client4', () => {
     const stored = await app.ownerDb('post_versions').where({ post_id: reply.id });
     expect(stored.map((v) => v.message), 'the deleted text is preserved for compliance').to.deep.equal(['LGTM']);
     expect(await statusOf(() => b.patchPost({ id: root.id, message: 'hijack' }))).to.equal(403);
+  });
+
+  it('delivers a post to a second user over the official WebSocketClient, and nothing to a non-member', async () => {
+    const restore = quietOfficialClient();
+    const a = client4(app, alice.token);
+    const team = await a.createTeam({ name: 'live-team', display_name: 'Live', type: 'O' } as never);
+    await a.addToTeam(team.id, bob.user.id);
+    const channel = await a.createChannel({ team_id: team.id, name: 'live', display_name: 'Live', type: 'P' });
+    await a.addToChannel(bob.user.id, channel.id);
+    const outsider = await makeUser(app);
+    await a.addToTeam(team.id, outsider.user.id);
+    const bobSocket = officialClient();
+    const outsiderSocket = officialClient();
+    try {
+      bobSocket.client.initialize(wsUrl(app), bob.token);
+      outsiderSocket.client.initialize(wsUrl(app), outsider.token);
+      await until(() => bobSocket.messages.find((m) => m.event === 'hello') && outsiderSocket.messages.find((m) => m.event === 'hello'), 'hello on both sockets');
+      const post = await a.createPost({ channel_id: channel.id, message: 'live update @bob' });
+      const posted = await until(() => bobSocket.messages.find((m) => m.event === 'posted'), 'posted event');
+      const delivered = JSON.parse(posted.data.post);
+      expect(delivered.id).to.equal(post.id);
+      expect(delivered.message).to.equal('live update @bob');
+      expect(JSON.parse(posted.data.mentions)).to.deep.equal([bob.user.id]);
+      expect(posted.broadcast.channel_id).to.equal(channel.id);
+      await a.createPost({ channel_id: channel.id, message: 'second' });
+      await until(() => bobSocket.messages.filter((m) => m.event === 'posted').length === 2, 'second posted event');
+      expect(outsiderSocket.messages.filter((m) => m.event === 'posted'), 'a non-member of the private channel hears nothing').to.have.length(0);
+    } finally {
+      bobSocket.client.close();
+      outsiderSocket.client.close();
+      restore();
+    }
   });
 
   it('attaches an uploaded file to a post and shows it in the post metadata', async () => {

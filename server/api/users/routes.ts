@@ -56,7 +56,10 @@ export function userRoutes(services: Services): Router<AppState> {
   router.post('/users/logout', async (ctx) => {
     // Logging out with a dead session still clears the browser's cookies.
     const credential = credentialOf(ctx);
-    if (credential) await revokeToken(db, credential.token);
+    if (credential) {
+      const sessionId = await revokeToken(db, credential.token);
+      if (sessionId) services.realtime.disconnectSession(sessionId, 'logout');
+    }
     const gone = { httpOnly: false, secure: config.secureCookies, maxAgeSeconds: 0 };
     setCookies(ctx, [SESSION_COOKIE, USER_COOKIE, CSRF_COOKIE].map((name) => ({ name, value: '', options: { ...gone, httpOnly: name === SESSION_COOKIE } })));
     sendOk(ctx);
@@ -163,6 +166,7 @@ export function userRoutes(services: Services): Router<AppState> {
       if (!active) await revokeAllSessions(trx, id);
     });
     forgetCachedSessions(id);
+    if (!active) services.realtime.disconnectUser(id, 'deactivated');
   };
 
   router.put('/users/:user_id/active', kit.auth, kit.body(schema.updateActiveBody), async (ctx) => {
@@ -194,7 +198,10 @@ export function userRoutes(services: Services): Router<AppState> {
     if (actor.userId !== id) authorize(actor, 'revoke_user_sessions', { kind: 'system' });
     const { session_id } = bodyOf(schema.sessionIdBody, ctx.state);
     const owned = await db('sessions').where({ id: session_id, user_id: id }).first();
-    if (owned) await revokeSession(db, session_id);
+    if (owned) {
+      await revokeSession(db, session_id);
+      services.realtime.disconnectSession(session_id, 'revoked');
+    }
     sendOk(ctx);
   });
 
@@ -203,6 +210,7 @@ export function userRoutes(services: Services): Router<AppState> {
     const id = userIdParam(ctx.params, actor);
     if (actor.userId !== id) authorize(actor, 'revoke_user_sessions', { kind: 'system' });
     await revokeAllSessions(db, id);
+    services.realtime.disconnectUser(id, 'revoked');
     sendOk(ctx);
   });
 
