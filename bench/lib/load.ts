@@ -14,7 +14,7 @@ export async function closedLoop(concurrency: number, durationMs: number, reques
       while (performance.now() < end && issued < maxRequests) {
         const i = issued++;
         const start = performance.now();
-        let ok = false;
+        let ok: boolean;
         try {
           ok = await request(worker, i);
         } catch {
