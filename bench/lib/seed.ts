@@ -75,8 +75,8 @@ export async function seed(owner: pg.ClientConfig, o: SeedOptions): Promise<Seed
     }
     await client.query(`UPDATE channels c SET total_msg_count = s.n, last_post_at = s.last FROM (SELECT channel_id, count(*) n, max(create_at) last FROM posts GROUP BY channel_id) s WHERE s.channel_id = c.id`);
     await client.query('VACUUM ANALYZE');
-    const channelIds = (await client.query('SELECT id FROM channels ORDER BY name')).rows.map((r) => r.id as string);
-    const users = (await client.query('SELECT id, username FROM users ORDER BY username')).rows;
+    const channelIds = (await client.query('SELECT id FROM channels ORDER BY length(name), name')).rows.map((r) => r.id as string);
+    const users = (await client.query('SELECT id, username FROM users ORDER BY length(username), username')).rows;
     return {
       teamId: (await client.query("SELECT id FROM teams WHERE name = 'bench'")).rows[0].id,
       channelIds,

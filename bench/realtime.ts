@@ -1,0 +1,119 @@
+// Real-time benchmarks (issue: messaging core). Run: npm run bench:realtime -- [--members 1000] [--sockets 10000]
+// Figures: post → `posted` delivered to every member of a 1,000-member channel (p99 over receivers and
+// posts), beside a bare `ws` broadcast of the same frame in the same run; server RSS holding N
+// authenticated idle WebSockets.
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { WebSocket, WebSocketServer } from 'ws';
+import { seed } from './lib/seed.ts';
+import { seedSessions } from './lib/sessions.ts';
+import { startBenchServer } from './lib/server.ts';
+import { machine, summarize } from './lib/stats.ts';
+
+const { values } = parseArgs({ options: { members: { type: 'string', default: '1000' }, sockets: { type: 'string', default: '10000' }, posts: { type: 'string', default: '30' } } });
+const members = Number(values.members);
+const socketCount = Number(values.sockets);
+const postCount = Number(values.posts);
+const results: Record<string, unknown> = { machine: machine(), members, sockets: socketCount };
+
+/** Opens `tokens.length` sockets (bounded concurrency) and resolves when each has received hello. */
+async function openSockets(url: string, tokens: string[], onMessage?: (i: number, data: string) => void): Promise<WebSocket[]> {
+  const sockets: WebSocket[] = new Array(tokens.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < tokens.length) {
+      const i = next++;
+      await new Promise<void>((resolve, reject) => {
+        const ws = new WebSocket(url, { headers: { Authorization: `Bearer ${tokens[i]}` }, perMessageDeflate: false });
+        sockets[i] = ws;
+        ws.once('error', reject);
+        ws.on('message', (data) => {
+          const text = data.toString();
+          if (text.includes('"hello"')) resolve();
+          onMessage?.(i, text);
+        });
+      });
+    }
+  };
+  await Promise.all(Array.from({ length: 50 }, worker));
+  return sockets;
+}
+
+const server = await startBenchServer();
+try {
+  const userCount = Math.max(members, socketCount);
+  const seeded = await seed(server.owner(), { users: userCount, channels: 1, posts: 0, membersPerChannel: members });
+  const tokens = await seedSessions(server.owner(), seeded.userIds);
+  const wsUrl = server.url.replace('http', 'ws') + '/api/v4/websocket';
+  const channelId = seeded.channelIds[0];
+
+  // Fan-out: one member posts; every member's socket must receive `posted`.
+  const received = new Map<string, number[]>();
+  const sockets = await openSockets(wsUrl, tokens.slice(0, members), (_i, text) => {
+    if (!text.includes('"posted"')) return;
+    const postId = /\\"id\\":\\"([a-z0-9]{26})\\"/.exec(text)?.[1];
+    if (postId) (received.get(postId) ?? received.set(postId, []).get(postId)!).push(performance.now());
+  });
+  const agent = new http.Agent({ keepAlive: true });
+  const latencies: number[] = [];
+  const perPostP99: number[] = [];
+  for (let p = 0; p < postCount; p++) {
+    const sent = performance.now();
+    const res = await fetch(`${server.url}/api/v4/posts`, { method: 'POST', headers: { Authorization: `Bearer ${tokens[0]}`, 'Content-Type': 'application/json' }, body: JSON.stringify({ channel_id: channelId, message: `fan-out ${p} `.padEnd(120, 'x') }) });
+    const post = (await res.json()) as { id: string };
+    const deadline = Date.now() + 10_000;
+    while ((received.get(post.id)?.length ?? 0) < members && Date.now() < deadline) await new Promise((r) => setTimeout(r, 2));
+    const times = (received.get(post.id) ?? []).map((t) => t - sent);
+    latencies.push(...times);
+    perPostP99.push(summarize(times).p99);
+    if (times.length < members) console.log(`post ${p}: only ${times.length}/${members} sockets received it`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  agent.destroy();
+  results.fanout_post_to_posted = { ...summarize(latencies), target: 'p99 <= 50 ms to 1,000 members', delivered: latencies.length, expected: members * postCount };
+  console.log('post -> posted at each of', members, 'members', results.fanout_post_to_posted);
+  for (const s of sockets) s.terminate();
+
+  // The raw limit: a bare ws server broadcasting a frame of the same size to the same number of sockets.
+  const bare = new WebSocketServer({ port: 0, host: '127.0.0.1', perMessageDeflate: false });
+  await new Promise((r) => bare.once('listening', r));
+  const bareUrl = `ws://127.0.0.1:${(bare.address() as { port: number }).port}`;
+  bare.on('connection', (ws) => ws.send('{"event":"hello"}'));
+  const arrivals: number[] = [];
+  const bareSockets = await openSockets(bareUrl, tokens.slice(0, members), (_i, text) => {
+    if (text.startsWith('{"event":"posted"')) arrivals.push(performance.now());
+  });
+  const frame = JSON.stringify({ event: 'posted', data: { post: 'x'.repeat(600) }, seq: 1 });
+  const bareLatencies: number[] = [];
+  for (let p = 0; p < postCount; p++) {
+    arrivals.length = 0;
+    const sent = performance.now();
+    for (const client of bare.clients) client.send(frame);
+    while (arrivals.length < members) await new Promise((r) => setTimeout(r, 1));
+    bareLatencies.push(...arrivals.map((t) => t - sent));
+  }
+  results.bare_ws_broadcast = summarize(bareLatencies);
+  results.fanout_ratio_p99_to_bare = Math.round(((results.fanout_post_to_posted as { p99: number }).p99 / (results.bare_ws_broadcast as { p99: number }).p99) * 100) / 100;
+  console.log('bare ws broadcast of a same-size frame', results.bare_ws_broadcast);
+  for (const s of bareSockets) s.terminate();
+  bare.close();
+
+  // Memory: N authenticated idle sockets held by one server process.
+  await new Promise((r) => setTimeout(r, 1000));
+  const rssBefore = server.rssMiB();
+  const idle = await openSockets(wsUrl, tokens.slice(0, socketCount));
+  await new Promise((r) => setTimeout(r, 3000));
+  const rssAfter = server.rssMiB();
+  results.idle_sockets = { count: idle.length, server_rss_mib_before: Math.round(rssBefore), server_rss_mib_with_sockets: Math.round(rssAfter), target: '< 1024 MiB' };
+  console.log('idle sockets', results.idle_sockets);
+  for (const s of idle) s.terminate();
+} finally {
+  await server.stop();
+}
+const outDir = path.join(import.meta.dirname, 'results');
+fs.mkdirSync(outDir, { recursive: true });
+const file = path.join(outDir, `realtime-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+fs.writeFileSync(file, JSON.stringify(results, null, 2));
+console.log(`results: ${file}`);
