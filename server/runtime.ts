@@ -15,6 +15,7 @@ import type { Logger } from './lib/logger.ts';
 import { buildServices, type Services } from './services.ts';
 import { createHttpApp } from './http/app.ts';
 import { apiRouters, rootRouters } from './api/index.ts';
+import { startOutgoingWebhooks } from './integrations/outgoing-dispatch.ts';
 import { attachWebSocket } from './realtime/websocket-server.ts';
 
 export interface StartOptions {
@@ -95,6 +96,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
 
     const services = buildServices({ config, logger, db });
     cleanups.unshift(() => services.close());
+    cleanups.unshift(startOutgoingWebhooks(services));
 
     const httpApp = createHttpApp({
       logger,

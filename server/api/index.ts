@@ -1,27 +1,37 @@
 import type { Router } from '@koa/router';
 import type { AppState } from '../http/state.ts';
 import type { Services } from '../services.ts';
+import { botPostRoutes } from './bots/posts.ts';
+import { botRoutes } from './bots/routes.ts';
 import { channelRoutes } from './channels/routes.ts';
+import { commandRoutes } from './commands/routes.ts';
 import { fileRoutes } from './files/routes.ts';
 import { postFileHooks } from '../files/service.ts';
+import { hookRoutes, incomingWebhookRootRoutes } from './hooks/routes.ts';
 import { postRoutes } from './posts/routes.ts';
 import { systemRoutes } from './system/routes.ts';
 import { teamRoutes } from './teams/routes.ts';
 import { userRoutes } from './users/routes.ts';
+import { userTokenRoutes } from './users/tokens.ts';
 
 /** Every router mounted under /api/v4, in one readable list. */
 export function apiRouters(services: Services): Router<AppState>[] {
   return [
     systemRoutes({ db: services.db, nodeId: services.config.nodeId }),
+    userTokenRoutes(services), // before userRoutes, whose /users/:user_id would take /users/tokens
     userRoutes(services),
     teamRoutes(services),
     channelRoutes(services),
+    botPostRoutes(services, postFileHooks), // before postRoutes: bots' posts carry from_bot
     postRoutes(services, postFileHooks),
     fileRoutes(services),
+    botRoutes(services),
+    hookRoutes(services),
+    commandRoutes(services),
   ];
 }
 
 /** Routers mounted at the site root. */
-export function rootRouters(_services: Services): Router<AppState>[] {
-  return [];
+export function rootRouters(services: Services): Router<AppState>[] {
+  return [incomingWebhookRootRoutes(services)];
 }
