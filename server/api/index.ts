@@ -1,7 +1,6 @@
 import type { Router } from '@koa/router';
 import type { AppState } from '../http/state.ts';
 import type { Services } from '../services.ts';
-import { botPostRoutes } from './bots/posts.ts';
 import { botRoutes } from './bots/routes.ts';
 import { channelRoutes } from './channels/routes.ts';
 import { commandRoutes } from './commands/routes.ts';
@@ -22,7 +21,6 @@ export function apiRouters(services: Services): Router<AppState>[] {
     userRoutes(services),
     teamRoutes(services),
     channelRoutes(services),
-    botPostRoutes(services, postFileHooks), // before postRoutes: bots' posts carry from_bot
     postRoutes(services, postFileHooks),
     fileRoutes(services),
     botRoutes(services),

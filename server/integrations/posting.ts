@@ -67,10 +67,6 @@ export function splitText(text: string, max = MAX_MESSAGE_CHARS): string[] {
   return parts;
 }
 
-// createPost keeps only custom_ post types and refuses an empty message; integration posts legitimately
-// carry Mattermost's own types (slack_attachment, me) and may consist of attachments alone.
-const ATTACHMENT_ONLY_PLACEHOLDER = '\u200b';
-
 /**
  * Creates the post(s) of an integration in a channel the actor may post to: one post per
  * MAX_MESSAGE_CHARS of text, attachments on the last one. Returns the posts in order.
@@ -102,32 +98,14 @@ export async function createIntegrationPosts(
   for (const [i, piece] of pieces.entries()) {
     const last = i === pieces.length - 1;
     const withAttachments = last && attachments.length > 0;
-    const message = withAttachments && !piece.trim() ? ATTACHMENT_ONLY_PLACEHOLDER : piece;
     const post = await createPost(
       trx, deps, afterCommit, actor,
-      {
-        channel_id: access.channel.id, message, root_id: input.rootId ?? '', file_ids: [], pending_post_id: '',
-        props: withAttachments ? { ...props, attachments } : props, type: type.startsWith('custom_') ? type : undefined,
-      },
-      { access, trustedProps: trusted, senderName: input.overrideUsername },
+      { channel_id: access.channel.id, message: piece, root_id: input.rootId ?? '', file_ids: [], pending_post_id: '', props },
+      { access, trustedProps: withAttachments ? { ...trusted, attachments } : trusted, trustedType: type, senderName: input.overrideUsername },
     );
-    await settlePost(trx, post, { message: piece, type });
     posts.push(post);
   }
   return posts;
-}
-
-/**
- * Corrects what createPost would not store (an empty message, a non-custom type) in the same transaction.
- * The `posted` event is built after commit from the same row object, so it carries the corrected values.
- */
-async function settlePost(trx: Knex.Transaction, post: PostRow, wanted: { message: string; type: string }): Promise<void> {
-  const changes: Partial<PostRow> = {};
-  if (post.message !== wanted.message) changes.message = wanted.message;
-  if (post.type !== wanted.type) changes.type = wanted.type;
-  if (Object.keys(changes).length === 0) return;
-  await trx('posts').where({ id: post.id }).update(changes);
-  Object.assign(post, changes);
 }
 
 /**

@@ -70,21 +70,30 @@ export async function createPost(
   afterCommit: AfterCommit,
   actor: Actor,
   input: NewPost,
-  options: { access?: ChannelAccess; trustedProps?: Record<string, unknown>; senderName?: string } = {},
+  options: {
+    access?: ChannelAccess;
+    /** Server-set props (from_webhook, override_username, attachments...) that clients cannot set. */
+    trustedProps?: Record<string, unknown>;
+    /** A post type the server chose (integrations: slack_attachment, me); clients only get custom_ types. */
+    trustedType?: string;
+    senderName?: string;
+  } = {},
 ): Promise<PostRow> {
   const access = options.access ?? (await authorizeChannel(trx, actor, input.channel_id, 'create_post'));
   if (options.access) authorize(actor, 'create_post', access.resource);
   const { channel } = access;
   if (channel.delete_at > 0) throw new ForbiddenError('api.post.create_post.can_not_post_to_deleted.error', 'Can not post to an archived channel.');
-  if (!input.message.trim() && input.file_ids.length === 0) throw new InvalidInputError('api.post.create_post.message_empty', 'A post needs a message or a file.');
+  const hasAttachments = Array.isArray(options.trustedProps?.attachments) && (options.trustedProps.attachments as unknown[]).length > 0;
+  if (!input.message.trim() && input.file_ids.length === 0 && !hasAttachments) throw new InvalidInputError('api.post.create_post.message_empty', 'A post needs a message, a file or an attachment.');
   const root = input.root_id ? await loadRoot(trx, input.root_id, channel.id) : undefined;
   const clientProps = Object.fromEntries(Object.entries(input.props).filter(([k]) => !reservedProps.includes(k)));
   const now = nowMs();
   const post: PostRow = {
     id: newId(), create_at: now, update_at: now, edit_at: 0, delete_at: 0, is_pinned: false,
     user_id: actor.userId, channel_id: channel.id, root_id: input.root_id, original_id: '',
-    message: input.message, type: input.type && input.type.startsWith('custom_') ? input.type : '',
-    props: { ...clientProps, ...options.trustedProps }, hashtags: extractHashtags(input.message),
+    message: input.message, type: options.trustedType ?? (input.type && input.type.startsWith('custom_') ? input.type : ''),
+    // Every post a bot makes says so, as in Mattermost; clients cannot set or forge the mark.
+    props: { ...clientProps, ...options.trustedProps, ...(actor.isBot ? { from_bot: 'true' } : {}) }, hashtags: extractHashtags(input.message),
     file_ids: input.file_ids, pending_post_id: input.pending_post_id, reply_count: 0, last_reply_at: 0,
   };
   await trx('posts').insert({ ...post, props: JSON.stringify(post.props), file_ids: JSON.stringify(post.file_ids) });
