@@ -17,6 +17,8 @@ import { createHttpApp } from './http/app.ts';
 import { apiRouters, rootRouters } from './api/index.ts';
 import { startOutgoingWebhooks } from './integrations/outgoing-dispatch.ts';
 import { attachWebSocket } from './realtime/websocket-server.ts';
+import { PgEventRelay } from './realtime/cluster-relay.ts';
+import { shareSessionInvalidations } from './realtime/cluster-sessions.ts';
 
 export interface StartOptions {
   config: Config;
@@ -96,6 +98,12 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
 
     const services = buildServices({ config, logger, db });
     cleanups.unshift(() => services.close());
+    const relay = new PgEventRelay({ db, target: app, bus: services.events, logger, nodeId: config.nodeId });
+    await relay.start();
+    services.events.attachRelay(relay);
+    cleanups.unshift(() => relay.stop());
+    const stopSharingSessions = shareSessionInvalidations(services.events, relay.origin);
+    cleanups.unshift(async () => stopSharingSessions());
     cleanups.unshift(startOutgoingWebhooks(services));
 
     const httpApp = createHttpApp({

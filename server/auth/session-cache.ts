@@ -7,6 +7,13 @@ interface Entry {
   expiresAt: number;
 }
 
+/** What an invalidation dropped; announced so other nodes drop the same entries. */
+export interface Forgotten {
+  userId?: string;
+  sessionId?: string;
+  tokenHash?: string;
+}
+
 const TTL_MS = 10_000;
 const MAX_ENTRIES = 50_000;
 
@@ -17,6 +24,25 @@ const MAX_ENTRIES = 50_000;
  */
 class SessionCache {
   private readonly byHash = new Map<string, Entry>();
+  private readonly hooks = new Set<(what: Forgotten) => void>();
+
+  /** Calls `hook` after every local invalidation (the cluster relay announces them to other nodes). */
+  onForget(hook: (what: Forgotten) => void): () => void {
+    this.hooks.add(hook);
+    return () => this.hooks.delete(hook);
+  }
+
+  /** Applies an invalidation announced by another node, without announcing it again. */
+  forgetQuietly(what: Forgotten): void {
+    for (const [hash, entry] of this.byHash) {
+      if (hash === what.tokenHash || entry.session.id === what.sessionId || entry.user.id === what.userId) this.byHash.delete(hash);
+    }
+  }
+
+  private forget(what: Forgotten): void {
+    this.forgetQuietly(what);
+    for (const hook of this.hooks) hook(what);
+  }
 
   get(tokenHash: string, now: number): { session: SessionRow; user: UserRow } | undefined {
     const entry = this.byHash.get(tokenHash);
@@ -34,15 +60,15 @@ class SessionCache {
   }
 
   forgetSession(sessionId: string): void {
-    for (const [hash, entry] of this.byHash) if (entry.session.id === sessionId) this.byHash.delete(hash);
+    this.forget({ sessionId });
   }
 
   forgetUser(userId: string): void {
-    for (const [hash, entry] of this.byHash) if (entry.user.id === userId) this.byHash.delete(hash);
+    this.forget({ userId });
   }
 
   forgetToken(tokenHash: string): void {
-    this.byHash.delete(tokenHash);
+    this.forget({ tokenHash });
   }
 }
 

@@ -92,13 +92,14 @@ export function startOutgoingWebhooks(deps: DispatchDeps): () => Promise<void> {
   };
 
   // A listener must never throw: the bus calls every listener in turn from the publisher's stack.
+  // 'origin': a hook fires once, on the node where the post was made, however many nodes run.
   const unsubscribe = deps.events.subscribe((event: ServerEvent) => {
     if (event.event !== 'posted' || event.data.channel_type !== 'O' || shutdown.signal.aborted) return;
     const post = postedPost(event.data.post);
     // Integration posts never trigger hooks: a hook answering another hook would loop.
     if (!post || post.props.from_webhook === 'true' || post.type.startsWith('system_')) return;
     track(dispatch(post, String(event.data.team_id ?? ''), String(event.data.channel_name ?? '')));
-  });
+  }, 'origin');
 
   async function dispatch(post: PostedPost, teamId: string, channelName: string): Promise<void> {
     if (!teamId) return;

@@ -15,23 +15,52 @@ export interface ServerEvent {
   event: string;
   data: Record<string, unknown>;
   broadcast: Broadcast;
+  /** Never sent to clients: a message between nodes (cache invalidation, session revocation). */
+  internal?: boolean;
 }
+
+/**
+ * Which events a listener hears. `cluster`: every event, whichever node published it — for delivery to
+ * clients and cache invalidation. `origin`: only events published on this node — for side effects that
+ * must happen once cluster-wide (outgoing webhooks).
+ */
+export type Scope = 'cluster' | 'origin';
 
 type Listener = (event: ServerEvent) => void;
 
+/** Carries events to the other nodes of a cluster (see cluster-relay.ts). */
+export interface EventRelay {
+  send(event: ServerEvent): void;
+}
+
 /**
- * Carries events from services to the WebSocket hub. Services publish only after their transaction
- * commits (see `db/transaction.ts`), so clients never hear of a change that was rolled back.
+ * Carries events from services to the WebSocket hub and caches. Services publish only after their
+ * transaction commits (see `db/transaction.ts`), so clients never hear of a change that was rolled
+ * back. With a relay attached, every event also reaches the other nodes' `cluster` listeners.
  */
 export class EventBus {
-  private readonly listeners = new Set<Listener>();
+  private readonly clusterListeners = new Set<Listener>();
+  private readonly originListeners = new Set<Listener>();
+  private relay?: EventRelay;
 
   publish(event: ServerEvent): void {
-    for (const listener of this.listeners) listener(event);
+    for (const listener of this.clusterListeners) listener(event);
+    for (const listener of this.originListeners) listener(event);
+    this.relay?.send(event);
   }
 
-  subscribe(listener: Listener): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+  /** An event another node published, arriving through the relay. */
+  receiveRemote(event: ServerEvent): void {
+    for (const listener of this.clusterListeners) listener(event);
+  }
+
+  subscribe(listener: Listener, scope: Scope = 'cluster'): () => void {
+    const set = scope === 'cluster' ? this.clusterListeners : this.originListeners;
+    set.add(listener);
+    return () => set.delete(listener);
+  }
+
+  attachRelay(relay: EventRelay | undefined): void {
+    this.relay = relay;
   }
 }

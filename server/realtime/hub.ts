@@ -283,7 +283,7 @@ export class Hub {
         for (const id of changes.userIds) this.members.invalidateUser(id);
         if (!changes.channelIds.length && !changes.teamIds.length && !changes.userIds.length) this.members.clear();
       }
-      if (!this.stopped && this.index.size > 0) this.router.enqueue(event);
+      if (!this.stopped && this.index.size > 0 && !event.internal) this.router.enqueue(event);
     } catch (err) {
       this.logger.error({ err, event: event?.event }, 'could not queue websocket event');
     }

@@ -6,12 +6,43 @@ import { createLogger } from '../../server/lib/logger.ts';
 import { startServer, type RunningServer } from '../../server/runtime.ts';
 import { createKnex, type Knex } from '../../server/db/connection.ts';
 import { createTestDatabase } from './postgres.ts';
+import type { PgTarget } from '../../server/db/targets.ts';
 
 export interface TestApp extends RunningServer {
   /** Owner connection to this app's database, for assertions and tampering. */
   ownerDb: Knex;
   dataDir: string;
+  /** Where this app's database is, so a second node can join it. */
+  database: { owner: PgTarget; app: PgTarget };
   close(): Promise<void>;
+}
+
+function testConfig(dataDir: string, env: Record<string, string>) {
+  return loadConfig({
+    CUSTODIAN_PORT: '0',
+    CUSTODIAN_LISTEN_ADDRESS: '127.0.0.1',
+    CUSTODIAN_DATA_DIR: dataDir,
+    CUSTODIAN_LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    CUSTODIAN_DB_POOL_MAX: '10',
+    ...env,
+  });
+}
+
+/**
+ * Starts another server process-equivalent (its own data dir, pools, hub and caches) on the same
+ * database as `first`: a second node of a cluster.
+ */
+export async function bootSecondNode(first: TestApp, env: Record<string, string> = {}): Promise<RunningServer & { close(): Promise<void> }> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'custodian-node2-'));
+  const config = testConfig(dataDir, { CUSTODIAN_NODE_ID: 'node-2', ...env });
+  const server = await startServer({ config, logger: createLogger(config.logLevel), database: first.database });
+  return {
+    ...server,
+    async close() {
+      await server.stop();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
 }
 
 /**
@@ -21,14 +52,7 @@ export interface TestApp extends RunningServer {
 export async function bootApp(env: Record<string, string> = {}): Promise<TestApp> {
   const database = await createTestDatabase();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'custodian-app-'));
-  const config = loadConfig({
-    CUSTODIAN_PORT: '0',
-    CUSTODIAN_LISTEN_ADDRESS: '127.0.0.1',
-    CUSTODIAN_DATA_DIR: dataDir,
-    CUSTODIAN_LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
-    CUSTODIAN_DB_POOL_MAX: '10',
-    ...env,
-  });
+  const config = testConfig(dataDir, env);
   const server = await startServer({
     config,
     logger: createLogger(config.logLevel),
@@ -39,6 +63,7 @@ export async function bootApp(env: Record<string, string> = {}): Promise<TestApp
     ...server,
     ownerDb,
     dataDir,
+    database: { owner: database.owner, app: database.app },
     async close() {
       await server.stop();
       await ownerDb.destroy();
