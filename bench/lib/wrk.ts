@@ -33,11 +33,12 @@ function parse(out: string): Record<string, number> {
  * Drives GET requests with wrk (a C load generator: far cheaper than a Node client, so the 2 cores go to
  * the server and PostgreSQL). Paths rotate through `paths`; bounded by duration.
  */
-export async function wrkGet(baseUrl: string, paths: string[], headers: Record<string, string>, connections: number, seconds: number) {
+/** `delayMs` > 0 makes each connection pause between requests (clients with think time, not a stress test). */
+export async function wrkGet(baseUrl: string, paths: string[], headers: Record<string, string>, connections: number, seconds: number, delayMs = 0) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'custodian-wrk-'));
   const script = path.join(dir, 'paths.lua');
   const headerLines = Object.entries(headers).map(([k, v]) => `wrk.headers[${JSON.stringify(k)}] = ${JSON.stringify(v)}`).join('\n');
-  fs.writeFileSync(script, `${headerLines}\nlocal paths = {${paths.map((p) => JSON.stringify(p)).join(',')}}\nlocal i = 0\nrequest = function()\n  i = i + 1\n  return wrk.format("GET", paths[(i % #paths) + 1])\nend\n`);
+  fs.writeFileSync(script, `${headerLines}\nlocal paths = {${paths.map((p) => JSON.stringify(p)).join(',')}}\nlocal i = 0\nrequest = function()\n  i = i + 1\n  return wrk.format("GET", paths[(i % #paths) + 1])\nend\n${delayMs > 0 ? `delay = function()\n  return ${delayMs}\nend\n` : ''}`);
   try {
     const { stdout } = await run('wrk', ['-t', '1', '-c', String(connections), '-d', `${seconds}s`, '--latency', '-s', script, baseUrl], { maxBuffer: 1 << 20 });
     return parse(stdout);
