@@ -8,6 +8,7 @@ import { fileRoutes } from './files/routes.ts';
 import { postFileHooks } from '../files/service.ts';
 import { hookRoutes, incomingWebhookRootRoutes } from './hooks/routes.ts';
 import { postRoutes } from './posts/routes.ts';
+import { searchRoutes } from './search/routes.ts';
 import { systemRoutes } from './system/routes.ts';
 import { teamRoutes } from './teams/routes.ts';
 import { userRoutes } from './users/routes.ts';
@@ -22,6 +23,7 @@ export function apiRouters(services: Services): Router<AppState>[] {
     teamRoutes(services),
     channelRoutes(services),
     postRoutes(services, postFileHooks),
+    searchRoutes(services, postFileHooks),
     fileRoutes(services),
     botRoutes(services),
     hookRoutes(services),
