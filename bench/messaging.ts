@@ -1,7 +1,6 @@
 // Messaging benchmarks (issue: messaging core). Run: npm run bench:messaging -- [--posts N] [--seconds S]
 // Figures: GET /channels/{id}/posts?per_page=60 latency at 50 concurrent clients over N seeded posts;
 // database size per million posts; post creation throughput as a ratio to raw single-row INSERTs.
-import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
@@ -9,7 +8,7 @@ import { closedLoop } from './lib/load.ts';
 import { wrkAvailable, wrkGet } from './lib/wrk.ts';
 import { seed } from './lib/seed.ts';
 import { startBenchServer } from './lib/server.ts';
-import { machine, since } from './lib/stats.ts';
+import { machine, since, writeResults } from './lib/stats.ts';
 
 const { values } = parseArgs({
   options: {
@@ -113,8 +112,4 @@ try {
 } finally {
   await server.stop();
 }
-const outDir = path.join(import.meta.dirname, 'results');
-fs.mkdirSync(outDir, { recursive: true });
-const file = path.join(outDir, `messaging-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-fs.writeFileSync(file, JSON.stringify(results, null, 2));
-console.log(`results: ${file}`);
+writeResults('messaging', results);

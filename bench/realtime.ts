@@ -2,15 +2,13 @@
 // Figures: post → `posted` delivered to every member of a 1,000-member channel (p99 over receivers and
 // posts), beside a bare `ws` broadcast of the same frame in the same run; server RSS holding N
 // authenticated idle WebSockets.
-import fs from 'node:fs';
 import http from 'node:http';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { WebSocket, WebSocketServer } from 'ws';
 import { seed } from './lib/seed.ts';
 import { seedSessions } from './lib/sessions.ts';
 import { startBenchServer } from './lib/server.ts';
-import { machine, summarize } from './lib/stats.ts';
+import { machine, summarize, writeResults } from './lib/stats.ts';
 
 const { values } = parseArgs({ options: { members: { type: 'string', default: '1000' }, sockets: { type: 'string', default: '10000' }, posts: { type: 'string', default: '30' } } });
 const members = Number(values.members);
@@ -112,8 +110,4 @@ try {
 } finally {
   await server.stop();
 }
-const outDir = path.join(import.meta.dirname, 'results');
-fs.mkdirSync(outDir, { recursive: true });
-const file = path.join(outDir, `realtime-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-fs.writeFileSync(file, JSON.stringify(results, null, 2));
-console.log(`results: ${file}`);
+writeResults('realtime', results);

@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import os from 'node:os';
 
 /** Latency statistics over samples in milliseconds. */
@@ -16,3 +18,13 @@ export function machine(): Record<string, unknown> {
 
 /** Milliseconds elapsed since `start` (from performance.now()). */
 export const since = (start: number) => performance.now() - start;
+
+/** Writes a benchmark's results to bench/results/<name>-<timestamp>.json and says where. */
+export function writeResults(name: string, results: Record<string, unknown>): string {
+  const outDir = path.join(import.meta.dirname, '..', 'results');
+  fs.mkdirSync(outDir, { recursive: true });
+  const file = path.join(outDir, `${name}-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  fs.writeFileSync(file, JSON.stringify(results, null, 2));
+  console.log(`results: ${file}`);
+  return file;
+}
