@@ -1,6 +1,7 @@
 import type { Router } from '@koa/router';
 import type { AppState } from '../http/state.ts';
 import type { Services } from '../services.ts';
+import { webappRoutes } from '../http/webapp.ts';
 import { botRoutes } from './bots/routes.ts';
 import { channelRoutes } from './channels/routes.ts';
 import { commandRoutes } from './commands/routes.ts';
@@ -9,6 +10,7 @@ import { postFileHooks } from '../files/service.ts';
 import { hookRoutes, incomingWebhookRootRoutes } from './hooks/routes.ts';
 import { postRoutes } from './posts/routes.ts';
 import { searchRoutes } from './search/routes.ts';
+import { clientConfigRoutes } from './system/client-config.ts';
 import { systemRoutes } from './system/routes.ts';
 import { teamRoutes } from './teams/routes.ts';
 import { userRoutes } from './users/routes.ts';
@@ -18,6 +20,7 @@ import { userTokenRoutes } from './users/tokens.ts';
 export function apiRouters(services: Services): Router<AppState>[] {
   return [
     systemRoutes({ db: services.db, nodeId: services.config.nodeId }),
+    clientConfigRoutes(services.config),
     userTokenRoutes(services), // before userRoutes, whose /users/:user_id would take /users/tokens
     userRoutes(services),
     teamRoutes(services),
@@ -33,5 +36,6 @@ export function apiRouters(services: Services): Router<AppState>[] {
 
 /** Routers mounted at the site root. */
 export function rootRouters(services: Services): Router<AppState>[] {
-  return [incomingWebhookRootRoutes(services)];
+  // The web app answers every GET left over (its own router handles deep links): keep it last.
+  return [incomingWebhookRootRoutes(services), webappRoutes()];
 }

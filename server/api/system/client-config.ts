@@ -1,0 +1,47 @@
+import { Router } from '@koa/router';
+import type { Config } from '../../config/schema.ts';
+import { sendJson } from '../../http/respond.ts';
+import type { AppState } from '../../http/state.ts';
+import { InvalidInputError } from '../../lib/errors.ts';
+import { compatibleMattermostVersion, version } from '../../lib/version.ts';
+import { MAX_MESSAGE_CHARS } from '../../posts/model.ts';
+
+/**
+ * What a client may know before signing in, in Mattermost's `format=old` shape (every value a string).
+ * The sign-in page reads it to decide which ways to sign in it offers.
+ */
+export function clientConfig(config: Config): Record<string, string> {
+  const flag = (on: boolean) => (on ? 'true' : 'false');
+  return {
+    Version: compatibleMattermostVersion,
+    BuildNumber: `custodian-${version}`,
+    SiteName: 'Custodian',
+    SiteURL: config.siteUrl,
+    EnableSignInWithEmail: 'true',
+    EnableSignInWithUsername: 'true',
+    EnableSignUpWithEmail: flag(config.openSignup),
+    EnableOpenServer: flag(config.openSignup),
+    // Single sign-on (sso/) is planned; these turn on with it, with the button texts.
+    EnableSaml: 'false',
+    SamlLoginButtonText: '',
+    EnableSignUpWithOpenId: 'false',
+    OpenIdButtonText: '',
+    EnableLdap: 'false',
+    EnableFileAttachments: 'true',
+    MaxFileSize: String(config.maxFileBytes),
+    MaxPostSize: String(MAX_MESSAGE_CHARS),
+    EnableCustomEmoji: 'false',
+    ExperimentalEnableAuthenticationTransfer: 'false',
+  };
+}
+
+/** `GET /config/client?format=old`, public like Mattermost's. The new format is not implemented there either. */
+export function clientConfigRoutes(config: Config): Router<AppState> {
+  const router = new Router<AppState>();
+  router.get('/config/client', (ctx) => {
+    if (ctx.query.format !== 'old') throw new InvalidInputError('api.config.client.old_format.app_error', 'New format for the client configuration is not supported yet. Please specify format=old.');
+    ctx.set('Cache-Control', 'no-cache');
+    sendJson(ctx, 200, clientConfig(config));
+  });
+  return router;
+}
