@@ -98,6 +98,8 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
 
     const services = buildServices({ config, logger, db });
     cleanups.unshift(() => services.close());
+    await services.identity.start();
+    cleanups.unshift(() => services.identity.stop());
     const relay = new PgEventRelay({ db, target: app, bus: services.events, logger, nodeId: config.nodeId });
     await relay.start();
     services.events.attachRelay(relay);

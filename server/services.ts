@@ -7,6 +7,7 @@ import type { FileStore } from './files/storage.ts';
 import type { Logger } from './lib/logger.ts';
 import { EventBus } from './realtime/events.ts';
 import { Hub } from './realtime/hub.ts';
+import { createIdentity, type Identity } from '../sso/index.ts';
 
 /** The long-lived objects request handlers and jobs use; built once per server process. */
 export interface Services {
@@ -24,6 +25,8 @@ export interface Services {
   realtime: Hub;
   /** Where uploaded file contents live (`<dataDir>/files`). */
   files: FileStore;
+  /** SAML, OIDC and LDAP sign-in and group sync (sso/); `start()`ed by the runtime. */
+  identity: Identity;
   close(): Promise<void>;
 }
 
@@ -39,5 +42,6 @@ export function buildServices(base: { config: Config; logger: Logger; db: Knex }
     files: new LocalFileStore(path.join(config.dataDir, 'files')),
     async close() {},
   };
-  return { ...services, realtime: new Hub(services) };
+  const realtime = new Hub(services);
+  return { ...services, realtime, identity: createIdentity({ ...services, realtime }) };
 }

@@ -15,6 +15,10 @@ import { systemRoutes } from './system/routes.ts';
 import { teamRoutes } from './teams/routes.ts';
 import { userRoutes } from './users/routes.ts';
 import { userTokenRoutes } from './users/tokens.ts';
+import { groupRoutes } from './groups/routes.ts';
+import { ldapRoutes } from './ldap/routes.ts';
+import { oidcRootRoutes } from './oidc/routes.ts';
+import { samlRootRoutes, samlRoutes } from './saml/routes.ts';
 
 /** Every router mounted under /api/v4, in one readable list. */
 export function apiRouters(services: Services): Router<AppState>[] {
@@ -31,11 +35,14 @@ export function apiRouters(services: Services): Router<AppState>[] {
     botRoutes(services),
     hookRoutes(services),
     commandRoutes(services),
+    samlRoutes(services),
+    ldapRoutes(services),
+    groupRoutes(services),
   ];
 }
 
 /** Routers mounted at the site root. */
 export function rootRouters(services: Services): Router<AppState>[] {
   // The web app answers every GET left over (its own router handles deep links): keep it last.
-  return [incomingWebhookRootRoutes(services), webappRoutes()];
+  return [incomingWebhookRootRoutes(services), samlRootRoutes(services), oidcRootRoutes(services), webappRoutes()];
 }

@@ -20,3 +20,11 @@ export function isSystemAdmin(actor: Actor): boolean {
 export function isGuest(actor: Actor): boolean {
   return actor.roles.has('system_guest');
 }
+
+/**
+ * A user's system roles: those given to the account plus those its directory groups grant
+ * (`users.group_roles`, maintained by group sync), so leaving a group takes its roles away.
+ */
+export function systemRolesOf(user: { roles: string; group_roles?: string | null }): Set<string> {
+  return new Set(`${user.roles} ${user.group_roles ?? ''}`.split(/\s+/).filter(Boolean));
+}

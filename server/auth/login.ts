@@ -10,7 +10,15 @@ export interface PasswordLoginInput {
   password: string;
   deviceId?: string;
   ipAddress: string;
+  /** Mattermost's `ldap_only`: check the credentials against the directory only. */
+  ldapOnly?: boolean;
 }
+
+/**
+ * A directory (LDAP) sign-in: binds as the user and returns their provisioned, up-to-date row, or
+ * undefined when the directory does not know the login id or refuses the password.
+ */
+export type DirectoryLogin = (credentials: { loginId: string; password: string; ipAddress: string }) => Promise<UserRow | undefined>;
 
 const badCredentials = () => new UnauthenticatedError('api.user.login.invalid_credentials_email_username', 'Enter a valid email or username and/or password.');
 
@@ -19,19 +27,32 @@ const badCredentials = () => new UnauthenticatedError('api.user.login.invalid_cr
  * users, bots and SSO accounts that have no local password. Returns a new session and its token.
  */
 export async function passwordLogin(
-  deps: { db: Knex; throttle: LoginThrottle; lifetimeMs: number },
+  deps: { db: Knex; throttle: LoginThrottle; lifetimeMs: number; disableLocalLoginForSso?: boolean; directory?: DirectoryLogin },
   input: PasswordLoginInput,
 ): Promise<{ user: UserRow; session: SessionRow; token: string }> {
   await deps.throttle.check(input.loginId, input.ipAddress);
   const login = input.loginId.trim().toLowerCase();
-  const user = (await deps.db('users')
+  let user = (await deps.db('users')
     .whereRaw('lower(username) = ?', [login])
     .orWhereRaw('lower(email) = ?', [login])
     .first()) as UserRow | undefined;
-  const ok = await verifyPassword(input.password, user?.password_hash);
+  // Directory accounts (and unknown login ids, which may be directory users not yet provisioned)
+  // are checked by binding to the directory; local accounts by their password hash.
+  const viaDirectory = deps.directory && (input.ldapOnly || !user || user.auth_service === 'ldap');
+  let ok: boolean;
+  if (viaDirectory) {
+    user = await deps.directory!({ loginId: input.loginId, password: input.password, ipAddress: input.ipAddress });
+    ok = user !== undefined;
+  } else {
+    ok = await verifyPassword(input.password, user?.password_hash);
+  }
   if (!user || !ok || user.is_bot) {
     await deps.throttle.recordFailure(input.loginId, input.ipAddress);
     throw badCredentials();
+  }
+  if (!viaDirectory && user.auth_service && deps.disableLocalLoginForSso) {
+    await deps.throttle.recordFailure(input.loginId, input.ipAddress);
+    throw new UnauthenticatedError('api.user.login.use_auth_service.app_error', `Please sign in using ${user.auth_service}.`);
   }
   if (user.delete_at > 0) {
     throw new UnauthenticatedError('api.user.login.inactive.app_error', 'Login failed because your account has been deactivated. Please contact an administrator.');

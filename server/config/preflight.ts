@@ -4,6 +4,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { configSchema, settingSources } from './schema.ts';
 import { ConfigError, loadConfig, readRawValues } from './load.ts';
+import { identityFileProblems } from './identity.ts';
 import type { Config } from './schema.ts';
 
 /** Checks that the data directory exists (or can be created) and is writable. */
@@ -60,6 +61,14 @@ export async function loadAndCheckConfig(env: Record<string, string | undefined>
     const problem = checkDataDir(dataDir.data);
     if (problem) problems.push(problem);
   }
+  problems.push(...identityFileProblems(raw, (file) => {
+    try {
+      fs.accessSync(file, fs.constants.R_OK);
+      return undefined;
+    } catch (err) {
+      return (err as NodeJS.ErrnoException).code ?? 'error';
+    }
+  }));
   const databaseUrl = configSchema.shape.databaseUrl.safeParse(raw.databaseUrl);
   if (databaseUrl.success && databaseUrl.data) {
     const problem = await checkDatabaseUrl(databaseUrl.data);

@@ -1,6 +1,6 @@
 import type { Middleware } from 'koa';
 import type { Knex } from 'knex';
-import type { Actor } from '../auth/actor.ts';
+import { systemRolesOf, type Actor } from '../auth/actor.ts';
 import { resolveToken, type SessionPolicy, type SessionRow } from '../auth/sessions.ts';
 import { UnauthenticatedError } from '../lib/errors.ts';
 import type { UserRow } from '../users/presenter.ts';
@@ -40,7 +40,7 @@ export function actorFrom(session: SessionRow, user: UserRow, via: Actor['via'],
     userId: user.id,
     username: user.username,
     sessionId: session.id,
-    roles: new Set(user.roles.split(/\s+/).filter(Boolean)),
+    roles: systemRolesOf(user),
     isBot: user.is_bot,
     via: session.access_token_id ? 'access_token' : via,
     ipAddress,

@@ -1,5 +1,5 @@
 import type { Actor } from '../auth/actor.ts';
-import { isSystemAdmin } from '../auth/actor.ts';
+import { isSystemAdmin, systemRolesOf } from '../auth/actor.ts';
 
 /** A users row as stored. */
 export interface UserRow {
@@ -25,6 +25,8 @@ export interface UserRow {
   notify_props: Record<string, string>;
   timezone: Record<string, string>;
   last_activity_at: number;
+  /** System roles granted through directory groups (see auth/actor.ts systemRolesOf). */
+  group_roles?: string;
 }
 
 const defaultNotifyProps = {
@@ -51,7 +53,8 @@ export function presentUser(row: UserRow, viewer: Actor | 'system'): Record<stri
     first_name: row.first_name,
     last_name: row.last_name,
     position: row.position,
-    roles: row.roles,
+    // Effective system roles, group-granted ones included, so clients show what the user may do.
+    roles: [...systemRolesOf(row)].join(' '),
     locale: row.locale,
     timezone: { ...defaultTimezone, ...row.timezone },
     is_bot: row.is_bot,

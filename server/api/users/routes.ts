@@ -7,6 +7,7 @@ import { forgetCachedSessions, revokeAllSessions, revokeSession, revokeToken } f
 import { inTransaction } from '../../db/transaction.ts';
 import { actorOf, credentialOf, CSRF_COOKIE, SESSION_COOKIE, USER_COOKIE } from '../../http/authenticate.ts';
 import { setCookies } from '../../http/cookies.ts';
+import { sendSessionCredentials } from '../../http/login-session.ts';
 import { sendJson, sendOk } from '../../http/respond.ts';
 import type { AppState } from '../../http/state.ts';
 import { bodyOf } from '../../http/validate.ts';
@@ -37,20 +38,12 @@ export function userRoutes(services: Services): Router<AppState> {
 
   router.post('/users/login', kit.body(schema.loginBody), async (ctx) => {
     const body = bodyOf(schema.loginBody, ctx.state);
-    const { user, token, session } = await passwordLogin(
-      { db, throttle, lifetimeMs: services.sessionPolicy.lifetimeMs },
-      { loginId: body.login_id, password: body.password, deviceId: body.device_id, ipAddress: ctx.ip },
+    const login = await passwordLogin(
+      { db, throttle, lifetimeMs: services.sessionPolicy.lifetimeMs, disableLocalLoginForSso: config.disableLocalLoginForSso, directory: services.identity.directoryLogin },
+      { loginId: body.login_id, password: body.password, deviceId: body.device_id, ipAddress: ctx.ip, ldapOnly: body.ldap_only === true || body.ldap_only === 'true' },
     );
-    const maxAgeSeconds = Math.floor(services.sessionPolicy.lifetimeMs / 1000);
-    const secure = config.secureCookies;
-    setCookies(ctx, [
-      { name: SESSION_COOKIE, value: token, options: { httpOnly: true, secure, maxAgeSeconds } },
-      { name: USER_COOKIE, value: user.id, options: { httpOnly: false, secure, maxAgeSeconds } },
-      { name: CSRF_COOKIE, value: session.csrf_token, options: { httpOnly: false, secure, maxAgeSeconds } },
-    ]);
-    ctx.set('Token', token);
-    ctx.set('Access-Control-Expose-Headers', 'Token, X-Request-Id');
-    sendJson(ctx, 200, presentUser(user, 'system'));
+    sendSessionCredentials(ctx, { secureCookies: config.secureCookies, lifetimeMs: services.sessionPolicy.lifetimeMs }, login);
+    sendJson(ctx, 200, presentUser(login.user, 'system'));
   });
 
   router.post('/users/logout', async (ctx) => {

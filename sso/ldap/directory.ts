@@ -1,0 +1,165 @@
+import fs from 'node:fs';
+import type { ConnectionOptions } from 'node:tls';
+import { Client, type Entry } from 'ldapts';
+import type { Config } from '../../server/config/schema.ts';
+import { escapeFilterValue, normalizeDn } from './escape.ts';
+
+/** A directory user, mapped through the configured attribute names. */
+export interface DirectoryUser {
+  dn: string;
+  id: string;
+  login: string;
+  username: string;
+  email: string;
+  firstName: string;
+  lastName: string;
+}
+
+/** A directory group with its direct members' DNs (normalised). */
+export interface DirectoryGroup {
+  dn: string;
+  id: string;
+  displayName: string;
+  members: string[];
+}
+
+// Binary attributes that hold ids in Active Directory.
+const binaryIds = new Set(['objectguid', 'objectsid']);
+
+function text(value: Entry[string] | undefined): string {
+  const first = Array.isArray(value) ? value[0] : value;
+  if (first === undefined) return '';
+  return Buffer.isBuffer(first) ? first.toString('hex') : String(first);
+}
+
+function list(value: Entry[string] | undefined): string[] {
+  if (value === undefined) return [];
+  return (Array.isArray(value) ? value : [value]).map((v) => (Buffer.isBuffer(v) ? v.toString('utf8') : String(v)));
+}
+
+/** Group memberships of each user DN, nested groups followed (cycles are harmless). */
+export function resolveMemberships(groups: DirectoryGroup[]): (userDn: string) => DirectoryGroup[] {
+  const containing = new Map<string, DirectoryGroup[]>();
+  for (const g of groups) for (const m of g.members) containing.set(m, [...(containing.get(m) ?? []), g]);
+  return (userDn) => {
+    const found = new Map<string, DirectoryGroup>();
+    const queue = [normalizeDn(userDn)];
+    while (queue.length) {
+      for (const g of containing.get(queue.shift()!) ?? []) {
+        if (found.has(g.dn)) continue;
+        found.set(g.dn, g);
+        queue.push(g.dn);
+      }
+    }
+    return [...found.values()];
+  };
+}
+
+/**
+ * Talks to the LDAP server with ldapts: TLS (LDAPS or StartTLS before any bind) with certificate and
+ * host name verification, the service account for searches, paged searches, escaped filter values, no
+ * referral chasing (ldapts returns references; they are ignored).
+ */
+export class Directory {
+  private readonly config: Config;
+  private readonly tls: ConnectionOptions;
+
+  constructor(config: Config) {
+    this.config = config;
+    this.tls = { rejectUnauthorized: true, minVersion: 'TLSv1.2', ...(config.ldapCaFile ? { ca: fs.readFileSync(config.ldapCaFile) } : {}) };
+  }
+
+  private async connect(): Promise<Client> {
+    const { config } = this;
+    const url = config.ldapUrl!;
+    const client = new Client({ url, timeout: config.ldapTimeoutSeconds * 1000, connectTimeout: config.ldapTimeoutSeconds * 1000, tlsOptions: this.tls, strictDN: true });
+    if (config.ldapStartTls) {
+      try {
+        await client.startTLS({ ...this.tls, servername: new URL(url.replace(/^ldap:/, 'http:')).hostname });
+      } catch (err) {
+        await client.unbind().catch(() => undefined);
+        throw err;
+      }
+    }
+    return client;
+  }
+
+  /** Runs `work` on a connection bound as the service account, closing it afterwards. */
+  async asService<T>(work: (client: Client) => Promise<T>): Promise<T> {
+    const client = await this.connect();
+    try {
+      await client.bind(this.config.ldapBindDn!, this.config.ldapBindPassword!);
+      return await work(client);
+    } finally {
+      await client.unbind().catch(() => undefined);
+    }
+  }
+
+  private userAttributes(): string[] {
+    const c = this.config;
+    return [...new Set([c.ldapIdAttribute, c.ldapLoginIdAttribute, c.ldapUsernameAttribute, c.ldapEmailAttribute, c.ldapFirstNameAttribute, c.ldapLastNameAttribute].filter(Boolean))];
+  }
+
+  private toUser(entry: Entry): DirectoryUser {
+    const c = this.config;
+    return {
+      dn: entry.dn, id: text(entry[c.ldapIdAttribute]), login: text(entry[c.ldapLoginIdAttribute]), username: text(entry[c.ldapUsernameAttribute]),
+      email: text(entry[c.ldapEmailAttribute]), firstName: text(entry[c.ldapFirstNameAttribute]), lastName: text(entry[c.ldapLastNameAttribute]),
+    };
+  }
+
+  /** Paged search under the base DN. */
+  private async search(client: Client, filter: string, attributes: string[]): Promise<Entry[]> {
+    const entries: Entry[] = [];
+    const explicitBufferAttributes = attributes.filter((a) => binaryIds.has(a.toLowerCase()));
+    for await (const page of client.searchPaginated(this.config.ldapBaseDn!, { scope: 'sub', filter, attributes, explicitBufferAttributes, paged: { pageSize: this.config.ldapPageSize } })) {
+      entries.push(...page.searchEntries);
+    }
+    return entries;
+  }
+
+  /** Every user the user filter selects. */
+  async allUsers(client: Client): Promise<DirectoryUser[]> {
+    return (await this.search(client, this.config.ldapUserFilter, this.userAttributes())).map((e) => this.toUser(e)).filter((u) => u.id);
+  }
+
+  /** Every group the group filter selects, with direct members. */
+  async allGroups(client: Client): Promise<DirectoryGroup[]> {
+    const c = this.config;
+    const entries = await this.search(client, c.ldapGroupFilter, [c.ldapGroupIdAttribute, c.ldapGroupDisplayNameAttribute, c.ldapGroupMemberAttribute]);
+    return entries.map((e) => ({
+      dn: normalizeDn(e.dn), id: text(e[c.ldapGroupIdAttribute]) || normalizeDn(e.dn), displayName: text(e[c.ldapGroupDisplayNameAttribute]) || e.dn,
+      members: list(e[c.ldapGroupMemberAttribute]).map(normalizeDn),
+    }));
+  }
+
+  /** The one user whose login attribute equals `loginId` (escaped), or undefined (none, or ambiguous). */
+  async findByLogin(client: Client, loginId: string): Promise<DirectoryUser | undefined> {
+    const filter = `(&${this.config.ldapUserFilter}(${this.config.ldapLoginIdAttribute}=${escapeFilterValue(loginId)}))`;
+    const { searchEntries } = await client.search(this.config.ldapBaseDn!, { scope: 'sub', filter, attributes: this.userAttributes(), sizeLimit: 2 });
+    return searchEntries.length === 1 ? this.toUser(searchEntries[0]) : undefined;
+  }
+
+  /** True when the entry at `dn` matches `filter` (admin and guest filters). */
+  async matches(client: Client, dn: string, filter: string): Promise<boolean> {
+    if (!filter) return false;
+    const { searchEntries } = await client.search(dn, { scope: 'base', filter, attributes: ['1.1'] });
+    return searchEntries.length === 1;
+  }
+
+  /** Binds as `dn` with `password` on a fresh connection (after TLS); true when the directory accepts. */
+  async verifyPassword(dn: string, password: string): Promise<boolean> {
+    // An empty password would be an RFC 4513 unauthenticated bind, which "succeeds" anonymously.
+    if (!password) return false;
+    const client = await this.connect();
+    try {
+      await client.bind(dn, password);
+      return true;
+    } catch (err) {
+      if ((err as { code?: number }).code === 49) return false; // invalidCredentials
+      throw err;
+    } finally {
+      await client.unbind().catch(() => undefined);
+    }
+  }
+}
