@@ -7,7 +7,7 @@ import { JobWorker } from './worker.ts';
 
 export type { JobContext, JobDownload, JobJson, JobOutcome, JobRow, JobStatus, JobTypeDefinition, JobUpdate } from './model.ts';
 export { finishedStatuses, jobStatuses, presentJob } from './model.ts';
-export { cancelJob, createJob, getJob, jobDownload, listJobs, type JobTypes } from './service.ts';
+export { cancelJob, createJob, createJobUnchecked, getJob, jobDownload, listJobs, type JobTypes } from './service.ts';
 export { findJob, insertJob } from './store.ts';
 export { parseSchedule, ScheduleSyntaxError } from './schedule.ts';
 export { JobScheduler } from './scheduler.ts';

@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import type { Actor } from '../server/auth/actor.ts';
 import type { Permission } from '../server/auth/permissions.ts';
 import type { Config } from '../server/config/schema.ts';
+import type { Logger } from '../server/lib/logger.ts';
 import type { ByteRange } from '../server/files/storage.ts';
 import type { Services } from '../server/services.ts';
 import type { Readable } from 'node:stream';
@@ -108,6 +109,8 @@ export interface JobTypeDefinition {
   prepare?(data: Record<string, string>, services: Pick<Services, 'config' | 'db'>): Promise<Record<string, unknown>> | Record<string, unknown>;
   /** The recurring schedule (`daily HH:MM` or cron) this configuration asks for, if any. */
   schedule?(config: Config): string | undefined;
+  /** Runs in the transaction that creates a job (audit records); `who` is unset for scheduled runs. */
+  onCreated?(trx: Knex.Transaction, job: JobRow, who: { userId: string; ipAddress?: string } | undefined, logger: Logger): Promise<void>;
   run(ctx: JobContext): Promise<JobOutcome>;
   /** The downloadable result of a job for `actor` (who has the download permission), if it has one. */
   download?(services: Services, job: JobRow, actor: Actor): Promise<JobDownload | undefined>;

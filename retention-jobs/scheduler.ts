@@ -73,7 +73,9 @@ export class JobScheduler {
           this.services.logger.warn({ job_type: row.type }, 'skipping a scheduled run: the previous run has not finished');
         } else {
           const data = { ...(await definition.prepare?.({}, this.services)), trigger: 'schedule' };
-          jobId = (await insertJob(trx, { type: row.type, data })).id;
+          const job = await insertJob(trx, { type: row.type, data });
+          await definition.onCreated?.(trx, job, undefined, this.services.logger);
+          jobId = job.id;
           created.push(jobId);
         }
         await trx('job_schedules').where({ type: row.type }).update({ next_run_at: parseSchedule(row.spec).next(now), last_run_at: now, last_job_id: jobId, update_at: now });

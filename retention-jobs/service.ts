@@ -26,11 +26,24 @@ async function readableJob(db: Knex, types: JobTypes, actor: Actor, id: string):
 }
 
 /** Creates a pending job of `type` for the actor (permission per type, data checked by the type). */
-export async function createJob(services: Pick<Services, 'db' | 'config'>, types: JobTypes, actor: Actor, props: { type: string; data?: Record<string, string> }): Promise<JobRow> {
+export async function createJob(services: Pick<Services, 'db' | 'config' | 'logger'>, types: JobTypes, actor: Actor, props: { type: string; data?: Record<string, string> }): Promise<JobRow> {
   const definition = definitionOf(types, props.type);
   authorize(actor, definition.permissions.create, system);
-  const data = { ...(await definition.prepare?.(props.data ?? {}, services)), trigger: 'api' };
-  return services.db.transaction((trx) => insertJob(trx, { type: props.type, data, createdBy: actor.userId }));
+  return createJobUnchecked(services, definition, { data: props.data, trigger: 'api', who: { userId: actor.userId, ipAddress: actor.ipAddress } });
+}
+
+/** Creates a job without a permission check: for the command line, whose user runs the server. */
+export async function createJobUnchecked(
+  services: Pick<Services, 'db' | 'config' | 'logger'>,
+  definition: JobTypeDefinition,
+  props: { data?: Record<string, string>; trigger: string; who?: { userId: string; ipAddress?: string } },
+): Promise<JobRow> {
+  const data = { ...(await definition.prepare?.(props.data ?? {}, services)), trigger: props.trigger };
+  return services.db.transaction(async (trx) => {
+    const job = await insertJob(trx, { type: definition.type, data, createdBy: props.who?.userId ?? '' });
+    await definition.onCreated?.(trx, job, props.who, services.logger);
+    return job;
+  });
 }
 
 /** Jobs of the types the actor may read (optionally one type), newest first. */

@@ -16,6 +16,7 @@ import { buildServices, type Services } from './services.ts';
 import { createHttpApp } from './http/app.ts';
 import { apiRouters, rootRouters } from './api/index.ts';
 import { startOutgoingWebhooks } from './integrations/outgoing-dispatch.ts';
+import { startBackgroundJobs } from './job-types.ts';
 import { attachWebSocket } from './realtime/websocket-server.ts';
 import { PgEventRelay } from './realtime/cluster-relay.ts';
 import { shareSessionInvalidations } from './realtime/cluster-sessions.ts';
@@ -107,6 +108,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     const stopSharingSessions = shareSessionInvalidations(services.events, relay.origin);
     cleanups.unshift(async () => stopSharingSessions());
     cleanups.unshift(startOutgoingWebhooks(services));
+    cleanups.unshift(await startBackgroundJobs(services));
 
     const httpApp = createHttpApp({
       logger,

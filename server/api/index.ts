@@ -5,9 +5,12 @@ import { webappRoutes } from '../http/webapp.ts';
 import { botRoutes } from './bots/routes.ts';
 import { channelRoutes } from './channels/routes.ts';
 import { commandRoutes } from './commands/routes.ts';
+import { complianceRoutes } from './compliance/routes.ts';
 import { fileRoutes } from './files/routes.ts';
 import { postFileHooks } from '../files/service.ts';
 import { hookRoutes, incomingWebhookRootRoutes } from './hooks/routes.ts';
+import { jobRoutes } from './jobs/routes.ts';
+import { jobTypes } from '../job-types.ts';
 import { postRoutes } from './posts/routes.ts';
 import { searchRoutes } from './search/routes.ts';
 import { clientConfigRoutes } from './system/client-config.ts';
@@ -38,6 +41,8 @@ export function apiRouters(services: Services): Router<AppState>[] {
     samlRoutes(services),
     ldapRoutes(services),
     groupRoutes(services),
+    jobRoutes(services, jobTypes),
+    complianceRoutes(services),
   ];
 }
 

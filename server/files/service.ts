@@ -160,7 +160,11 @@ export async function deleteFile(db: Knex, actor: Actor, fileId: string): Promis
   if (!row || row.delete_at > 0) throw fileNotFound();
   if (row.creator_id !== actor.userId || row.post_id !== '') authorize(actor, 'manage_system', { kind: 'system' });
   const now = nowMs();
-  await db('file_infos').where({ id: fileId }).update({ delete_at: now, update_at: now });
+  await db.transaction(async (trx) => {
+    await trx('file_infos').where({ id: fileId }).update({ delete_at: now, update_at: now });
+    // The post changes too, so incremental compliance exports pick the file deletion up as an update.
+    if (row.post_id) await trx('posts').where({ id: row.post_id }).update({ update_at: now });
+  });
 }
 
 function invalidAttachment(detail: string): InvalidInputError {

@@ -12,7 +12,7 @@ import { idParam, queryOf, routeKit } from '../kit.ts';
 import * as schema from './schema.ts';
 
 /** Streams a job's file with byte ranges (206/416) and If-Range, so large exports can resume. */
-async function sendDownload(ctx: Context, file: JobDownload): Promise<void> {
+export async function sendDownload(ctx: Context, file: JobDownload): Promise<void> {
   ctx.set({
     'X-Content-Type-Options': 'nosniff',
     'Content-Disposition': contentDisposition('attachment', file.name),

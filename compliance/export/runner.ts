@@ -1,0 +1,265 @@
+import crypto from 'node:crypto';
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import type { Knex } from 'knex';
+import type { JobContext, JobOutcome } from '../../retention-jobs/index.ts';
+import { NotFoundError } from '../../server/lib/errors.ts';
+import type { Services } from '../../server/services.ts';
+import { version } from '../../server/lib/version.ts';
+import { recordComplianceAudit } from '../audit.ts';
+import { ensureExportKey, loadExportKey, type ExportKey } from '../custody/keys.ts';
+import { buildManifest } from '../custody/manifest.ts';
+import { signDetached } from '../custody/signature.ts';
+import { deliverBySmtp } from './delivery.ts';
+import { actianceFormat } from './formats/actiance.ts';
+import { csvFormat } from './formats/csv.ts';
+import { globalRelayFormat } from './formats/eml.ts';
+import { emptyCounts, type BatchCounts, type ExportFormat, type ExportFormatName, type FormatContext } from './formats/format.ts';
+import { jsonlFormat } from './formats/jsonl.ts';
+import type { ExportCursor, ExportFile, ExportMessage } from './records.ts';
+import { BatchSource, countUpdates, nextBoundary } from './source.ts';
+import { ExportStorage } from './storage.ts';
+import { ZipWriter } from './zip.ts';
+
+const formats: Record<ExportFormatName, ExportFormat> = { actiance: actianceFormat, csv: csvFormat, globalrelay: globalRelayFormat, jsonl: jsonlFormat };
+
+/** What a message export job was asked for (its public data). */
+export interface ExportJobData {
+  format: ExportFormatName;
+  /** Incremental jobs continue from the previous one's cursor; ranged ones (from/to) stand alone. */
+  incremental: boolean;
+  from?: number;
+  to?: number;
+}
+
+/** A running export's resume point, saved with every committed batch. */
+interface ExportState {
+  endTime: number;
+  jobStart: ExportCursor;
+  cursor: ExportCursor;
+  seq: number;
+  done: number;
+  total: number;
+  totals: BatchCounts;
+}
+
+/** Transactions that wrote before the end time must have committed before the export reads past it. */
+const SETTLE_MS = 1000;
+
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    }, { once: true });
+  });
+
+let cachedKey: { file: string; key: ExportKey } | undefined;
+
+/** The signing key of this process (loaded once; generated at first start by ensureExportKey). */
+export function exportKey(services: Pick<Services, 'config'>): ExportKey {
+  const paths = ensureExportKey(services.config);
+  if (cachedKey?.file !== paths.key) cachedKey = { file: paths.key, key: loadExportKey(paths) };
+  return cachedKey.key;
+}
+
+/**
+ * Fixes the job's end time: a second ago by the database clock, and only once every transaction that
+ * had started writing by then has finished, so no update at or before the end time can still appear.
+ */
+async function settledEndTime(db: Knex): Promise<number> {
+  const now = Number((await db.raw('SELECT (extract(epoch from clock_timestamp()) * 1000)::bigint AS now')).rows[0].now);
+  const xid = String((await db.raw('SELECT pg_current_xact_id()::text AS xid')).rows[0].xid);
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    const { done } = (await db.raw('SELECT pg_snapshot_xmin(pg_current_snapshot()) >= ?::xid8 AS done', [xid])).rows[0];
+    if (done) break;
+    await sleep(50);
+  }
+  return now - SETTLE_MS;
+}
+
+/** Where the next incremental export starts: the end of the last incremental batch committed. */
+export async function incrementalFrontier(db: Knex | Knex.Transaction): Promise<ExportCursor | undefined> {
+  const row = await db('compliance_export_batches').where({ incremental: true }).orderBy('id', 'desc').first('to_update_at', 'to_post_id');
+  return row ? { updateAt: Number(row.to_update_at), postId: row.to_post_id } : undefined;
+}
+
+/** The store key of a batch zip: `compliance-export-<date>-<job id>/batch<seq>-<from>-<to>.zip`. */
+export function batchKey(jobId: string, createAt: number, seq: number, from: ExportCursor, to: ExportCursor): string {
+  const day = new Date(createAt).toISOString().slice(0, 10);
+  return `compliance-export-${day}-${jobId}/batch${String(seq).padStart(3, '0')}-${Math.max(0, from.updateAt)}-${to.updateAt}.zip`;
+}
+
+function addCounts(a: BatchCounts, b: BatchCounts): BatchCounts {
+  const sum = { ...a };
+  for (const key of Object.keys(b) as (keyof BatchCounts)[]) sum[key] = (a[key] ?? 0) + b[key];
+  return sum;
+}
+
+interface WrittenBatch {
+  to: ExportCursor;
+  key: string;
+  size: number;
+  sha256: string;
+  crc32: number;
+  manifestSha256: string;
+  counts: BatchCounts;
+  emlEntries: string[];
+}
+
+async function openStored(services: Services, message: ExportMessage, file: ExportFile, warn: (text: string) => void): Promise<Readable | undefined> {
+  try {
+    return await services.files.open(file.path);
+  } catch (err) {
+    if (!(err instanceof NotFoundError)) throw err;
+    warn(`file ${file.id} (${file.name}) of post ${message.postId} is missing from the file store`);
+    return undefined;
+  }
+}
+
+/**
+ * Writes one batch: in one REPEATABLE READ snapshot, finds where it ends, streams the format's
+ * documents and the attachments into a temporary zip, adds manifest.json (every file's SHA-256) and
+ * its detached signature, then moves the zip into place. Nothing is recorded yet: the caller commits
+ * the batch row and the cursor together.
+ */
+async function writeBatch(ctx: JobContext, state: ExportState, seq: number, data: ExportJobData, storage: ExportStorage, key: ExportKey): Promise<WrittenBatch> {
+  const { services, job } = ctx;
+  const { db, config } = services;
+  const tempDir = storage.tempDir();
+  const tempFile = path.join(tempDir, `${job.id}-${seq}-${crypto.randomBytes(4).toString('hex')}.zip`);
+  const pause = () => (config.exportStepDelayMs ? sleep(config.exportStepDelayMs, ctx.signal) : Promise.resolve());
+  try {
+    const written = await db.transaction(async (trx) => {
+      await trx.raw('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY');
+      const { to } = await nextBoundary(trx, state.cursor, state.endTime, config.exportBatchSize);
+      const source = new BatchSource(trx, { from: state.cursor, to, startTime: state.cursor.updateAt, endTime: to.updateAt, jobStartTime: state.jobStart.updateAt });
+      const zip = new ZipWriter(tempFile, { date: new Date(state.endTime) });
+      const counts = emptyCounts();
+      const warnings: string[] = [];
+      const attachments = new Map<string, { message: ExportMessage; file: ExportFile }>();
+      const warn = (text: string) => warnings.push(text);
+      const formatContext: FormatContext = {
+        source, zip, counts, exportTime: state.endTime, jobId: job.id, batchSeq: seq, tempDir, warn,
+        attach(message, file) {
+          const name = `files/${message.postId}/${file.id}-${file.name.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 100) || 'file'}`;
+          attachments.set(name, { message, file });
+          return name;
+        },
+        openFile: (message, file) => openStored(services, message, file, warn),
+      };
+      try {
+        await formats[data.format].write(formatContext);
+        await pause();
+        for (const [name, { message, file }] of attachments) {
+          const content = await openStored(services, message, file, warn);
+          if (!content) continue;
+          await zip.add(name, content);
+          counts.attachments++;
+        }
+        counts.warnings = warnings.length;
+        if (warnings.length) await zip.add('warning.txt', warnings.map((w) => `Warning: ${w}\n`).join(''));
+        const files = [...zip.entries];
+        const manifest = buildManifest({
+          generator: `Custodian ${version}`, node: config.nodeId, jobId: job.id, batch: seq, format: data.format, incremental: data.incremental,
+          cursor: { from: state.cursor, to }, timeRange: { start: state.cursor.updateAt, end: to.updateAt }, jobEndTime: state.endTime,
+          counts, files, signerFingerprint: key.fingerprint,
+        });
+        await zip.add('manifest.json', manifest);
+        await zip.add('manifest.json.p7s', signDetached(manifest, key));
+        const result = await zip.finish();
+        return {
+          to, key: batchKey(job.id, job.create_at, seq, state.cursor, to), ...result,
+          manifestSha256: crypto.createHash('sha256').update(manifest).digest('hex'), counts,
+          emlEntries: data.format === 'globalrelay' ? files.filter((f) => f.name.endsWith('.eml')).map((f) => f.name) : [],
+        };
+      } catch (err) {
+        zip.abort();
+        throw err;
+      }
+    });
+    await pause();
+    await storage.moveIn(tempFile, written.key);
+    return written;
+  } finally {
+    await fsp.rm(tempFile, { force: true });
+  }
+}
+
+/** Removes temporary zips of this job left by a crashed attempt. */
+async function removeStaleTemps(storage: ExportStorage, jobId: string): Promise<void> {
+  const dir = storage.tempDir();
+  for (const name of await fsp.readdir(dir)) if (name.startsWith(`${jobId}-`)) await fsp.rm(path.join(dir, name), { force: true });
+}
+
+/**
+ * The message export job: batches of `exportBatchSize` post updates after the cursor, up to the end
+ * time fixed when the job first started. Each batch's row and the job's advanced cursor commit in one
+ * transaction (fenced by the job's lease), after the batch's zip is in place: a crash before that
+ * commit rewrites the same batch, a crash after it resumes with the next one. No gap, no duplicate.
+ */
+export async function runMessageExport(ctx: JobContext): Promise<JobOutcome> {
+  const { services, job } = ctx;
+  const { db, config, logger } = services;
+  const data = job.data as unknown as ExportJobData;
+  const storage = new ExportStorage(config.dataDir);
+  const key = exportKey(services);
+  await removeStaleTemps(storage, job.id);
+  let state = job.state as unknown as ExportState;
+  if (!state.endTime) {
+    const endTime = data.to ?? (await settledEndTime(db));
+    const start: ExportCursor = data.from !== undefined ? { updateAt: data.from - 1, postId: null } : ((await incrementalFrontier(db)) ?? { updateAt: config.exportFromTimestamp - 1, postId: null });
+    const total = await countUpdates(db, start, endTime);
+    state = { endTime, jobStart: start, cursor: start, seq: 0, done: 0, total, totals: emptyCounts() };
+    await ctx.checkpoint({
+      state: state as unknown as Record<string, unknown>,
+      data: { start_time: String(Math.max(0, start.updateAt + 1)), end_time: String(endTime), total_posts: String(total) },
+    });
+  }
+  while (true) {
+    ctx.throwIfStopped();
+    const seq = state.seq + 1;
+    const batch = await writeBatch(ctx, state, seq, data, storage, key);
+    if (batch.emlEntries.length && config.exportGlobalRelayDelivery === 'smtp') {
+      await deliverBySmtp(config, storage.pathOf(batch.key), batch.emlEntries, ctx.signal);
+    }
+    if (config.exportStepDelayMs) await sleep(config.exportStepDelayMs, ctx.signal);
+    const done = state.done + batch.counts.posts;
+    const totals = addCounts(state.totals, batch.counts);
+    const next: ExportState = { ...state, cursor: batch.to, seq, done, totals };
+    const final = batch.to.postId === null;
+    await ctx.checkpoint(
+      {
+        state: next as unknown as Record<string, unknown>,
+        progress: final ? 99 : Math.min(99, Math.floor((done / Math.max(1, state.total)) * 100)),
+        data: { batches: String(seq), messages_exported: String(totals.messages), warning_count: String(totals.warnings), is_downloadable: 'true' },
+      },
+      async (trx) => {
+        await trx('compliance_export_batches').insert({
+          job_id: job.id, seq, format: data.format, incremental: data.incremental,
+          from_update_at: state.cursor.updateAt, from_post_id: state.cursor.postId, to_update_at: batch.to.updateAt, to_post_id: batch.to.postId,
+          file_key: batch.key, size: batch.size, sha256: batch.sha256, crc32: batch.crc32, manifest_sha256: batch.manifestSha256,
+          counts: JSON.stringify(batch.counts), warnings: batch.counts.warnings,
+          delivery: batch.emlEntries.length && config.exportGlobalRelayDelivery === 'smtp' ? 'smtp' : 'store',
+          create_at: Date.now(),
+        });
+        if (final) {
+          await recordComplianceAudit(trx, logger, {
+            action: 'export_run_finished', actorId: job.created_by, jobId: job.id,
+            details: { format: data.format, batches: seq, end_time: state.endTime, counts: totals },
+          });
+        }
+      },
+    );
+    logger.info({ job_id: job.id, batch: seq, key: batch.key, counts: batch.counts }, 'compliance export batch committed');
+    state = next;
+    if (final) break;
+  }
+  return {
+    status: state.totals.warnings > 0 ? 'warning' : 'success',
+    data: { batches: String(state.seq), messages_exported: String(state.totals.messages), warning_count: String(state.totals.warnings) },
+  };
+}

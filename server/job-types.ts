@@ -1,0 +1,12 @@
+import { complianceJobTypes, prepareCompliance } from '../compliance/index.ts';
+import { startJobRoles, type JobTypes } from '../retention-jobs/index.ts';
+import type { Services } from './services.ts';
+
+/** Every background job type this server knows (retention's deletion job will join the list). */
+export const jobTypes: JobTypes = new Map([...complianceJobTypes].map((t) => [t.type, t]));
+
+/** Start-up of the background work: compliance's signing key, then the scheduler and worker roles. */
+export async function startBackgroundJobs(services: Services): Promise<() => Promise<void>> {
+  prepareCompliance(services.config);
+  return startJobRoles(services, jobTypes.values());
+}
