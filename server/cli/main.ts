@@ -10,6 +10,7 @@ import { version } from '../lib/version.ts';
 import { startServer } from '../runtime.ts';
 import { createUser } from '../users/service.ts';
 import { withOwnerDatabase } from './database.ts';
+import { exportCommand, exportUsage } from './export.ts';
 
 const EXIT_USAGE = 64;
 const EXIT_CONFIG = 78;
@@ -21,6 +22,7 @@ Commands:
   migrate [--status]                  Apply pending database migrations, or list their status
   user create --email E --username U --password P [--system-admin]
                                       Create a local user
+${exportUsage}
   version                             Print the version
 
 Configuration comes from the environment (CUSTODIAN_PORT, CUSTODIAN_DATA_DIR, DATABASE_URL, ...) and
@@ -95,6 +97,9 @@ async function main(argv: string[]): Promise<void> {
       return migrate(args);
     case 'user':
       return user(args);
+    case 'export':
+      process.exitCode = await exportCommand(args, config, (cfg) => createLogger(cfg.logLevel === 'info' ? 'warn' : cfg.logLevel), (message) => new UsageError(message));
+      return;
     case 'version':
     case '--version':
       process.stdout.write(`Custodian ${version} (Node ${process.version})\n`);
