@@ -17,6 +17,7 @@ export interface Expectations {
   idpEntityId: string;
   /** Our key, to look inside an encrypted assertion before node-saml does. */
   decryptionKey: string;
+  clockSkewMs: number;
 }
 
 /** What the structural pass learnt about the response. */
@@ -54,8 +55,31 @@ function checkUniqueIds(root: Element, where: string): void {
   walk(root);
 }
 
+/**
+ * Refuses what the signature cannot vouch for: markup inside values (a comment splitting a NameID is
+ * dropped by canonicalisation, so what was signed and what a parser reads could differ), and times
+ * outside the validity window (checked here first for a clear reason; node-saml checks them again).
+ */
+function checkValuesAndTimes(assertion: Element, where: string, skewMs: number): void {
+  for (const name of ['NameID', 'AttributeValue', 'Issuer', 'Audience']) {
+    for (const el of elements(assertion, NS.assertion, name)) strictText(el, name);
+  }
+  const now = Date.now();
+  const windows = [
+    ...children(assertion, NS.assertion, 'Conditions'),
+    ...elements(assertion, NS.assertion, 'SubjectConfirmationData'),
+  ];
+  for (const el of windows) {
+    const notBefore = Date.parse(el.getAttribute('NotBefore') ?? '');
+    const notOnOrAfter = Date.parse(el.getAttribute('NotOnOrAfter') ?? '');
+    if (!Number.isNaN(notBefore) && now + skewMs < notBefore) throw new SsoRefusal(`${where} is not yet valid (NotBefore ${new Date(notBefore).toISOString()})`);
+    if (!Number.isNaN(notOnOrAfter) && now - skewMs >= notOnOrAfter) throw new SsoRefusal(`${where} expired at ${new Date(notOnOrAfter).toISOString()}`);
+  }
+}
+
 /** Refuses an assertion whose document holds further assertions (in Advice, Extensions, Objects...). */
-function checkLoneAssertion(assertion: Element, where: string): void {
+function checkLoneAssertion(assertion: Element, where: string, skewMs: number): void {
+  checkValuesAndTimes(assertion, where, skewMs);
   if (anyNamespace(assertion, 'Assertion').length > 0 || anyNamespace(assertion, 'EncryptedAssertion').length > 0) {
     throw new SsoRefusal(`${where} contains a nested assertion (e.g. in Advice)`);
   }
@@ -92,7 +116,7 @@ export async function checkResponseStructure(xml: string, expect: Expectations):
     throw new SsoRefusal('the response holds an assertion outside the expected place (signature wrapping)');
   }
   checkSignatures(root, 'the response');
-  if (plain.length === 1) checkLoneAssertion(plain[0], 'the assertion');
+  if (plain.length === 1) checkLoneAssertion(plain[0], 'the assertion', expect.clockSkewMs);
   else {
     let decrypted: string;
     try {
@@ -103,7 +127,7 @@ export async function checkResponseStructure(xml: string, expect: Expectations):
     const inner = parseUntrustedXml(decrypted, 'the decrypted assertion').documentElement;
     if (inner.namespaceURI !== NS.assertion || inner.localName !== 'Assertion') throw new SsoRefusal('the encrypted assertion does not hold an Assertion');
     checkUniqueIds(inner, 'the decrypted assertion');
-    checkLoneAssertion(inner, 'the decrypted assertion');
+    checkLoneAssertion(inner, 'the decrypted assertion', expect.clockSkewMs);
   }
   return { responseId: root.getAttribute('ID') ?? '', inResponseTo };
 }

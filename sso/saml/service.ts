@@ -107,8 +107,11 @@ export class SamlService {
       logoutCallbackUrl: this.logoutCallbackUrl,
       identifierFormat: 'urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified',
       wantAssertionsSigned: true,
+      // node-saml lists a certificate only when it also holds the matching key.
       decryptionCert: keys.cert,
+      decryptionPvk: keys.key,
       publicCerts: keys.cert,
+      privateKey: keys.key,
       signatureAlgorithm: 'sha256',
       digestAlgorithm: 'sha256',
     });
@@ -132,7 +135,7 @@ export class SamlService {
     if (!/^[A-Za-z0-9+/=\r\n]+$/.test(samlResponse)) throw new SsoRefusal('the SAMLResponse is not base64');
     const xml = Buffer.from(samlResponse, 'base64').toString('utf8');
     const { metadata, saml } = await this.provider();
-    const expect: Expectations = { acsUrl: this.acsUrl, idpEntityId: metadata.entityId, decryptionKey: this.keys!.key };
+    const expect: Expectations = { acsUrl: this.acsUrl, idpEntityId: metadata.entityId, decryptionKey: this.keys!.key, clockSkewMs: this.deps.config.samlClockSkewSeconds * 1000 };
     const facts = await checkResponseStructure(xml, expect);
     let assertionXml: string;
     try {
