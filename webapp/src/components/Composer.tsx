@@ -5,13 +5,16 @@ import {
   applySuggestion, canSend, CHANNEL_WIDE_MENTIONS, findTrigger, formatBytes, keyAction, moveSelection, rankChannels, rankEmoji, rankUsers, shouldSendTyping, type Trigger,
 } from '../lib/composer.ts';
 import { emojiChar, emojiNames } from '../lib/emoji.ts';
+import { narrowScreen } from '../lib/media.ts';
 import { loadTeamUsers, notify, sendPost, sendTyping } from '../state/actions.ts';
 import { store, useAppState } from '../state/store.ts';
 import { EmojiPicker } from './EmojiPicker.tsx';
+import { Icon } from './Icons.tsx';
 
 /** Drafts survive switching channels (for the life of the page). */
 const drafts = new Map<string, string>();
 const MAX_FILES = 10;
+const FIELD_SIZING = typeof CSS !== 'undefined' && CSS.supports('field-sizing', 'content');
 
 interface UploadItem {
   clientId: string;
@@ -95,12 +98,15 @@ export function Composer({ team, channel, rootId = '', placeholder, dropZone }: 
     drafts.set(draftKey, text);
   }, [draftKey, text]);
 
-  // Grow with the text, up to a limit (then scroll).
+  // Grow with the text, up to a limit (then scroll): CSS does it where `field-sizing` exists, without
+  // the forced layout of measuring.
   useLayoutEffect(() => {
     const el = area.current;
     if (!el) return;
-    el.style.height = 'auto';
-    el.style.height = `${Math.min(el.scrollHeight, 240)}px`;
+    if (!FIELD_SIZING && text !== '') {
+      el.style.height = 'auto';
+      el.style.height = `${Math.min(el.scrollHeight, 240)}px`;
+    } else if (!FIELD_SIZING) el.style.height = '';
     if (pendingCaret.current !== undefined) {
       el.setSelectionRange(pendingCaret.current, pendingCaret.current);
       pendingCaret.current = undefined;
@@ -108,7 +114,8 @@ export function Composer({ team, channel, rootId = '', placeholder, dropZone }: 
   }, [text]);
 
   useEffect(() => {
-    if (!rootId) area.current?.focus({ preventScroll: true });
+    // Ready to type after opening a channel, except on phones (the channel title takes focus there).
+    if (!rootId && !narrowScreen()) area.current?.focus({ preventScroll: true });
   }, [channel.id, rootId]);
 
   // Load what completion needs the first time it is asked for.
@@ -282,7 +289,7 @@ export function Composer({ team, channel, rootId = '', placeholder, dropZone }: 
               {!u.info && !u.error && <progress max={1} value={u.progress} aria-label={`Uploading ${u.name}`} />}
               {u.info && <span className="upload-done" aria-label="Uploaded">✓</span>}
               <button type="button" className="icon-button" aria-label={`Remove ${u.name}`} onClick={() => removeUpload(u.clientId)}>
-                ✕
+                <Icon name="close" size={14} />
               </button>
             </li>
           ))}
@@ -290,7 +297,7 @@ export function Composer({ team, channel, rootId = '', placeholder, dropZone }: 
       )}
       <div className="composer-row">
         <button type="button" className="icon-button" aria-label="Attach files" title="Attach files" onClick={() => fileInput.current?.click()}>
-          📎
+          <Icon name="attach" />
         </button>
         <input ref={fileInput} type="file" multiple hidden data-testid="file-input" onChange={(e) => {
           if (e.target.files) addFiles(e.target.files);
@@ -355,7 +362,7 @@ export function Composer({ team, channel, rootId = '', placeholder, dropZone }: 
         />
         <div className="emoji-anchor">
           <button type="button" className="icon-button" aria-label="Insert emoji" aria-expanded={emojiOpen} title="Emoji" onClick={() => setEmojiOpen((v) => !v)}>
-            ☺
+            <Icon name="smile" />
           </button>
           {emojiOpen && (
             <EmojiPicker

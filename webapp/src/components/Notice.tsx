@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'react';
 import { useAppState } from '../state/store.ts';
+import { Icon } from './Icons.tsx';
 
 /** Short messages about background actions (a failed send, say), announced politely. */
 export function Notice() {
@@ -17,7 +18,7 @@ export function Notice() {
         <div className="notice">
           {visible.text}
           <button type="button" className="link" onClick={() => setVisible(undefined)} aria-label="Dismiss">
-            ✕
+            <Icon name="close" size={14} />
           </button>
         </div>
       )}

@@ -3,12 +3,14 @@ import { api } from '../api/client.ts';
 import type { FileInfo, Post, Reaction, Team, User } from '../api/types.ts';
 import { formatBytes } from '../lib/composer.ts';
 import { emojiChar, quickReactions } from '../lib/emoji.ts';
-import { timeLabel } from '../lib/grouping.ts';
-import { renderMarkdown } from '../lib/markdown-react.ts';
+import { fullTimeLabel, timeLabel } from '../lib/grouping.ts';
+import { mentionsIn } from '../lib/markdown.ts';
+import { parseCached, renderMarkdown } from '../lib/markdown-react.ts';
 import { channelPath, isPlainClick, navigate } from '../lib/router.ts';
 import { deletePost, discardPost, editPost, retryPost, setPinned, toggleReaction } from '../state/actions.ts';
 import { store } from '../state/store.ts';
 import { EmojiPicker } from './EmojiPicker.tsx';
+import { Icon } from './Icons.tsx';
 
 const AVATAR_COLOURS = ['#3b7dd8', '#2e9d6b', '#c2410c', '#7c3aed', '#b91c1c', '#0e7490', '#a16207', '#be185d'];
 
@@ -126,6 +128,13 @@ function EditBox({ post }: { post: Post }) {
   );
 }
 
+/** True when the message mentions the reader by name or as @here, @channel or @all. */
+function mentionsReader(message: string, username: string): boolean {
+  if (!message.includes('@')) return false;
+  const names = mentionsIn(parseCached(message));
+  return names.has(username.toLowerCase()) || names.has('here') || names.has('channel') || names.has('all');
+}
+
 interface PostItemProps {
   post: Post;
   author?: User;
@@ -143,20 +152,22 @@ interface PostItemProps {
 /** One message with its actions (react, reply, edit, delete, pin), drawn compactly when it continues a group. */
 export const PostItem = memo(function PostItem({ post, author, continuation, team, channelName, inChannel, editing, myId, myUsername, highlight }: PostItemProps) {
   const [picker, setPicker] = useState(false);
+  // The action toolbar exists only while the message is hovered or focused: most of a list never needs it.
+  const [active, setActive] = useState(false);
   const pending = post.id.startsWith('pending:');
   const failed = post.props?.failed === true;
   const deleted = post.delete_at > 0;
   const mine = post.user_id === myId;
   const name = (post.props?.override_username as string | undefined) ?? author?.username ?? '…';
   const time = timeLabel(post.create_at);
-  const full = new Date(post.create_at).toLocaleString();
+  const full = fullTimeLabel(post.create_at);
   const threadHref = channelPath(team.name, channelName, post.root_id || post.id);
   const openThread = (e: { preventDefault(): void; button: number; metaKey: boolean; ctrlKey: boolean; shiftKey: boolean; altKey: boolean }) => {
     if (!isPlainClick(e)) return;
     e.preventDefault();
     navigate(threadHref);
   };
-  const mentionsMe = !mine && new RegExp(`(^|[^\\w])@(${myUsername.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}|here|channel|all)\\b`, 'i').test(post.message);
+  const mentionsMe = !mine && !deleted && mentionsReader(post.message, myUsername);
 
   return (
     <article
@@ -164,6 +175,12 @@ export const PostItem = memo(function PostItem({ post, author, continuation, tea
       data-post-id={post.id}
       tabIndex={-1}
       aria-label={`${name} at ${time}`}
+      onMouseEnter={() => setActive(true)}
+      onMouseLeave={() => setActive(false)}
+      onFocus={() => setActive(true)}
+      onBlur={(e) => {
+        if (!e.currentTarget.contains(e.relatedTarget as Node | null)) setActive(false);
+      }}
     >
       <div className="post-gutter">{continuation ? <time className="hover-time" dateTime={new Date(post.create_at).toISOString()} title={full}>{time}</time> : <Avatar user={author} id={post.user_id} />}</div>
       <div className="post-body">
@@ -207,7 +224,7 @@ export const PostItem = memo(function PostItem({ post, author, continuation, tea
           </p>
         )}
       </div>
-      {!pending && !deleted && !editing && (
+      {(active || picker) && !pending && !deleted && !editing && (
         <div className="post-actions" role="toolbar" aria-label="Message actions">
           {quickReactions.slice(0, 3).map((e) => (
             <button key={e} type="button" className="icon-button" aria-label={`React with ${e.replace(/_/g, ' ')}`} title={`:${e}:`} onClick={() => void toggleReaction(post.id, e)}>
@@ -215,19 +232,19 @@ export const PostItem = memo(function PostItem({ post, author, continuation, tea
             </button>
           ))}
           <button type="button" className="icon-button" aria-label="Add reaction" aria-expanded={picker} title="Add reaction" onClick={() => setPicker((v) => !v)}>
-            ☺+
+            <Icon name="smile" />
           </button>
           {inChannel && (
             <a className="icon-button" href={threadHref} aria-label="Reply in thread" title="Reply" onClick={openThread}>
-              ↩
+              <Icon name="reply" />
             </a>
           )}
           <button type="button" className="icon-button" aria-label={post.is_pinned ? 'Unpin message' : 'Pin message'} title={post.is_pinned ? 'Unpin' : 'Pin'} onClick={() => void setPinned(post.id, !post.is_pinned)}>
-            📌
+            <Icon name="pin" />
           </button>
           {mine && (
             <button type="button" className="icon-button" aria-label="Edit message" title="Edit" onClick={() => store.set({ editingPostId: post.id })}>
-              ✎
+              <Icon name="edit" />
             </button>
           )}
           {mine && (
@@ -240,7 +257,7 @@ export const PostItem = memo(function PostItem({ post, author, continuation, tea
                 if (window.confirm('Delete this message? This cannot be undone.')) void deletePost(post.id);
               }}
             >
-              🗑
+              <Icon name="trash" />
             </button>
           )}
           {picker && (

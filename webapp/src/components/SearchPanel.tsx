@@ -7,6 +7,7 @@ import { channelPath, isPlainClick, navigate } from '../lib/router.ts';
 import { hasCriteria, highlightTerms, parseSearch, searchRequest } from '../lib/search-syntax.ts';
 import { ensureUsers } from '../state/actions.ts';
 import { useAppState } from '../state/store.ts';
+import { Icon } from './Icons.tsx';
 
 type Result = { state: 'loading' } | { state: 'done'; posts: Post[] } | { state: 'error'; message: string };
 
@@ -54,7 +55,7 @@ export function SearchPanel({ team, query, onClose }: { team: Team; query: strin
           Results for <q>{query}</q>
         </h2>
         <button type="button" className="icon-button" aria-label="Close search results" onClick={onClose}>
-          ✕
+          <Icon name="close" />
         </button>
       </header>
       <div className="panel-scroll" aria-live="polite" aria-busy={result.state === 'loading'}>

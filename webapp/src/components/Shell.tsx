@@ -1,4 +1,4 @@
-import { lazy, Suspense, useEffect, useMemo, useState, type ComponentType } from 'react';
+import { lazy, Suspense, useCallback, useEffect, useMemo, useState, type ComponentType } from 'react';
 import type { Channel, Team } from '../api/types.ts';
 import { consolePrefixes, consoles, type ConsoleEntry, type ConsoleProps } from '../consoles/registry.ts';
 import { channelPath, navigate, parseRoute, usePath } from '../lib/router.ts';
@@ -58,6 +58,7 @@ export function Shell() {
   const me = useAppState((s) => s.me)!;
   const [sidebarOpen, setSidebarOpen] = useState(false);
   const [search, setSearch] = useState<RightPanel>(undefined);
+  const closeSidebar = useCallback(() => setSidebarOpen(false), []);
 
   const teamName = route.kind === 'channel' || route.kind === 'team' ? route.team : undefined;
   const team: Team | undefined = teamName ? teams.find((t) => t.name === teamName) : undefined;
@@ -144,9 +145,9 @@ export function Shell() {
       </a>
       <TeamRail teams={teams} current={team} me={me} />
       {!consoleEntry && team && (
-        <Sidebar team={team} current={channel} onClose={() => setSidebarOpen(false)} />
+        <Sidebar team={team} current={channel} onClose={closeSidebar} />
       )}
-      {sidebarOpen && <div className="scrim" onClick={() => setSidebarOpen(false)} aria-hidden="true" />}
+      {sidebarOpen && <div className="scrim" onClick={closeSidebar} aria-hidden="true" />}
       <main className="center" id="main">
         {center}
       </main>

@@ -5,11 +5,12 @@ import { rankUsers } from '../lib/composer.ts';
 import { channelPath, isPlainClick, navigate } from '../lib/router.ts';
 import { loadChannel, loadTeamUsers, notify, openDirect } from '../state/actions.ts';
 import { useAppState } from '../state/store.ts';
+import { Icon } from './Icons.tsx';
 
-const ChannelLink = memo(function ChannelLink({ channel, team, active, label }: { channel: Channel; team: Team; active: boolean; label: string }) {
+const ChannelLink = memo(function ChannelLink({ channel, team, active, label, onPick }: { channel: Channel; team: Team; active: boolean; label: string; onPick: () => void }) {
   const member = useAppState((s) => s.members[channel.id]);
   const { unread, mentions } = unreadState(channel, member);
-  const icon = channel.type === 'P' ? '🔒' : channel.type === 'D' ? '@' : channel.type === 'G' ? '👥' : '#';
+  const icon = channel.type === 'P' ? 'lock' : channel.type === 'D' ? 'at' : channel.type === 'G' ? 'people' : 'hash';
   const href = channelPath(team.name, channel.name);
   const prefetch = () => void loadChannel(channel.id).catch(() => undefined);
   return (
@@ -25,10 +26,11 @@ const ChannelLink = memo(function ChannelLink({ channel, team, active, label }: 
           if (!isPlainClick(e)) return;
           e.preventDefault();
           navigate(href);
+          onPick();
         }}
       >
-        <span className="channel-icon" aria-hidden="true">
-          {icon}
+        <span className="channel-icon">
+          <Icon name={icon} size={15} />
         </span>
         <span className="channel-name">{label}</span>
         {unread && !active && <span className="visually-hidden">, unread</span>}
@@ -98,7 +100,7 @@ export function Sidebar({ team, current, onClose }: { team: Team; current?: Chan
       <header className="sidebar-header">
         <h1 className="team-name">{team.display_name}</h1>
         <button type="button" className="icon-button close-sidebar" aria-label="Close channel list" onClick={onClose}>
-          ✕
+          <Icon name="close" />
         </button>
       </header>
       <nav aria-label={`${team.display_name} channels`} className="sidebar-scroll">
@@ -108,18 +110,18 @@ export function Sidebar({ team, current, onClose }: { team: Team; current?: Chan
         </h2>
         <ul aria-labelledby="section-channels">
           {sections.channels.map((c) => (
-            <ChannelLink key={c.id} channel={c} team={team} active={c.id === current?.id} label={channelLabel(c, me.id, users)} />
+            <ChannelLink key={c.id} channel={c} team={team} active={c.id === current?.id} label={channelLabel(c, me.id, users)} onPick={onClose} />
           ))}
         </ul>
         <h2 className="section-title" id="section-direct">
           Direct messages
           <button type="button" className="icon-button" aria-label="Write a direct message" onClick={() => setDmOpen(true)}>
-            +
+            <Icon name="plus" size={16} />
           </button>
         </h2>
         <ul aria-labelledby="section-direct">
           {sections.direct.map((c) => (
-            <ChannelLink key={c.id} channel={c} team={team} active={c.id === current?.id} label={channelLabel(c, me.id, users)} />
+            <ChannelLink key={c.id} channel={c} team={team} active={c.id === current?.id} label={channelLabel(c, me.id, users)} onPick={onClose} />
           ))}
         </ul>
       </nav>

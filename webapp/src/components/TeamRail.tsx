@@ -6,6 +6,7 @@ import { isPlainClick, navigate } from '../lib/router.ts';
 import { effectiveTheme, setTheme } from '../lib/theme.ts';
 import { logout } from '../state/actions.ts';
 import { useAppState } from '../state/store.ts';
+import { Icon } from './Icons.tsx';
 
 function initials(name: string): string {
   const words = name.trim().split(/\s+/);
@@ -65,7 +66,7 @@ export function TeamRail({ teams, current, me }: { teams: Team[]; current?: Team
                   navigate(c.prefix);
                 }}
               >
-                <span aria-hidden="true">{c.badge}</span>
+                <Icon name={c.icon} size={20} />
               </a>
             </li>
           ))}
@@ -83,10 +84,10 @@ export function TeamRail({ teams, current, me }: { teams: Team[]; current?: Team
             setThemeState(next);
           }}
         >
-          <span aria-hidden="true">{theme === 'dark' ? '☀' : '☾'}</span>
+          <Icon name={theme === 'dark' ? 'sun' : 'moon'} size={20} />
         </button>
         <button type="button" className="rail-item" aria-label={`Sign out ${me.username}`} title={`Sign out @${me.username}`} onClick={() => void logout()}>
-          <span aria-hidden="true">⎋</span>
+          <Icon name="sign-out" size={20} />
         </button>
       </div>
     </nav>

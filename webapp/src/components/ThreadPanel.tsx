@@ -7,6 +7,7 @@ import { typingKey, useAppState } from '../state/store.ts';
 import { Composer } from './Composer.tsx';
 import { focusSibling, Rows } from './PostList.tsx';
 import { TypingIndicator } from './TypingIndicator.tsx';
+import { Icon } from './Icons.tsx';
 
 /** A thread beside the channel: the root message, its replies, and a reply box. */
 export function ThreadPanel({ rootId, team, channel }: { rootId: string; team: Team; channel: Channel }) {
@@ -47,7 +48,7 @@ export function ThreadPanel({ rootId, team, channel }: { rootId: string; team: T
           Thread <span className="muted">in {channel.display_name || channel.name}</span>
         </h2>
         <button type="button" className="icon-button" aria-label="Close thread" onClick={close}>
-          ✕
+          <Icon name="close" />
         </button>
       </header>
       <div className="post-list thread-list" ref={list} onKeyDown={focusSibling} role="log" aria-label="Thread messages" tabIndex={0}>

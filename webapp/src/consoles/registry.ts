@@ -7,6 +7,7 @@
 
 import type { ComponentType } from 'react';
 import type { User } from '../api/types.ts';
+import type { IconName } from '../components/Icons.tsx';
 
 export interface ConsoleProps {
   /** The URL path below the console's prefix, `/` at its home. */
@@ -18,8 +19,8 @@ export interface ConsoleEntry {
   /** Path prefix, e.g. `/admin_console` (Mattermost's) or `/compliance`. */
   prefix: string;
   label: string;
-  /** One or two characters for the navigation rail. */
-  badge: string;
+  /** Its icon in the navigation rail. */
+  icon: IconName;
   /** Who sees the entry (the server still enforces every permission). */
   visibleTo(user: User): boolean;
   load(): Promise<{ default: ComponentType<ConsoleProps> }>;
@@ -32,7 +33,7 @@ export const consoles: readonly ConsoleEntry[] = [
     id: 'admin',
     prefix: '/admin_console',
     label: 'System console',
-    badge: '⚙',
+    icon: 'gear',
     visibleTo: (u) => hasRole(u, 'system_admin') || hasRole(u, 'system_user_manager'),
     load: () => import('./placeholder.tsx'),
   },
@@ -40,7 +41,7 @@ export const consoles: readonly ConsoleEntry[] = [
     id: 'compliance',
     prefix: '/compliance',
     label: 'Compliance console',
-    badge: '⚖',
+    icon: 'scale',
     visibleTo: (u) => hasRole(u, 'system_admin') || hasRole(u, 'compliance_officer'),
     load: () => import('./placeholder.tsx'),
   },

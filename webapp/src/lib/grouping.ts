@@ -49,6 +49,19 @@ export function buildMessageRows(posts: readonly Post[], windowMs = GROUP_WINDOW
   return rows;
 }
 
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+/** Intl formatters are expensive to create; a message list needs the same few over and over. */
+function formatter(locale: string | undefined, options: Intl.DateTimeFormatOptions): Intl.DateTimeFormat {
+  const key = `${locale ?? ''}|${JSON.stringify(options)}`;
+  let f = formatters.get(key);
+  if (!f) {
+    f = new Intl.DateTimeFormat(locale, options);
+    formatters.set(key, f);
+  }
+  return f;
+}
+
 /** "Today", "Yesterday", "Monday, March 3", or "March 3, 2024" for other years. */
 export function dateLabel(day: number, now: number, locale?: string): string {
   const today = dayOf(now);
@@ -57,11 +70,16 @@ export function dateLabel(day: number, now: number, locale?: string): string {
   const d = new Date(day);
   const sameYear = d.getFullYear() === new Date(now).getFullYear();
   const withinWeek = today - day < 6 * 86_400_000 && day < today;
-  if (withinWeek) return d.toLocaleDateString(locale, { weekday: 'long', month: 'long', day: 'numeric' });
-  return d.toLocaleDateString(locale, sameYear ? { weekday: 'short', month: 'long', day: 'numeric' } : { year: 'numeric', month: 'long', day: 'numeric' });
+  if (withinWeek) return formatter(locale, { weekday: 'long', month: 'long', day: 'numeric' }).format(d);
+  return formatter(locale, sameYear ? { weekday: 'short', month: 'long', day: 'numeric' } : { year: 'numeric', month: 'long', day: 'numeric' }).format(d);
 }
 
 /** "14:05" style time of a post, in the reader's locale. */
 export function timeLabel(time: number, locale?: string): string {
-  return new Date(time).toLocaleTimeString(locale, { hour: 'numeric', minute: '2-digit' });
+  return formatter(locale, { hour: 'numeric', minute: '2-digit' }).format(time);
+}
+
+/** Date and time in full, for tooltips. */
+export function fullTimeLabel(time: number, locale?: string): string {
+  return formatter(locale, { dateStyle: 'full', timeStyle: 'short' }).format(time);
 }
