@@ -1,0 +1,281 @@
+// End-to-end: the built web app in Debian's Chromium (driven by playwright-core) against the real
+// server. Two browser contexts are two people. Screenshots go to test-artifacts/ (gitignored).
+import { expect } from 'chai';
+import fs from 'node:fs';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { ensureWebapp } from '../../scripts/ensure-webapp.ts';
+import { bootApp, request, type TestApp } from '../support/app.ts';
+import { makeChannel, makeTeam, makeUser, type TestUser } from '../support/factories.ts';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const ARTIFACTS = path.resolve('test-artifacts');
+/** The flags this machine needs: no sandbox as root, and no background calls to a network that is closed. */
+const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync', '--disable-quic'];
+
+async function signIn(page: Page, app: TestApp, who: TestUser): Promise<void> {
+  await page.goto(app.url + '/');
+  await page.getByLabel('Username or email').fill(who.user.username);
+  await page.getByLabel('Password').fill(who.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.locator('#message-list[data-ready="true"]').waitFor();
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+/** Clicks a channel in the sidebar and times it in the page: click → list committed → next frame painted. */
+async function timeSwitch(page: Page, channelName: string, channelId: string): Promise<{ committed: number; painted: number; posts: number; fetch: number }> {
+  return page.evaluate(
+    ({ name, id }) =>
+      new Promise<{ committed: number; painted: number; posts: number; fetch: number }>((resolve, reject) => {
+        const link = document.querySelector<HTMLAnchorElement>(`a[data-channel-name="${name}"]`);
+        if (!link) return reject(new Error(`no sidebar link for ${name}`));
+        const selector = `#message-list[data-channel-id="${id}"][data-ready="true"]`;
+        const started = performance.now();
+        const done = (list: Element) => {
+          observer.disconnect();
+          const committed = performance.now() - started;
+          // rAF runs just before the frame is painted; a task queued from it runs after the paint.
+          const requests = performance.getEntriesByType('resource').filter((e) => e.startTime >= started && e.name.includes(`/channels/${id}/posts`));
+          const fetch = requests.reduce((sum, e) => sum + e.duration, 0);
+          requestAnimationFrame(() => setTimeout(() => resolve({ committed, painted: performance.now() - started, posts: Number(list.getAttribute('data-post-count')), fetch })));
+        };
+        const observer = new MutationObserver(() => {
+          const list = document.querySelector(selector);
+          if (list) done(list);
+        });
+        observer.observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ['data-ready', 'data-channel-id'] });
+        link.click();
+        const now = document.querySelector(selector);
+        if (now) done(now);
+      }),
+    { name: channelName, id: channelId },
+  );
+}
+
+describe('webapp end to end (Chromium)', function () {
+  this.timeout(180_000);
+  let app: TestApp;
+  let browser: Browser;
+  let alice: TestUser;
+  let bob: TestUser;
+  let general: { id: string; name: string };
+  let busy: { id: string; name: string };
+  let teamName: string;
+  const contexts: BrowserContext[] = [];
+
+  before(async function () {
+    // Never skip: CI installs chromium (.ci/run), so a missing browser is a broken setup.
+    if (!fs.existsSync(CHROMIUM)) throw new Error(`Chromium is not installed at ${CHROMIUM}: run 'apt-get install chromium' (.ci/run does).`);
+    ensureWebapp({ quiet: true });
+    fs.mkdirSync(ARTIFACTS, { recursive: true });
+    app = await bootApp();
+    alice = await makeUser(app, { username: 'alice' });
+    bob = await makeUser(app, { username: 'bob' });
+    const team = await makeTeam(app.ownerDb, { members: [alice.user, bob.user] });
+    teamName = team.name;
+    general = await makeChannel(app.ownerDb, team.id, { members: [alice.user, bob.user] });
+    busy = await makeChannel(app.ownerDb, team.id, { members: [alice.user, bob.user] });
+    await app.ownerDb('channels').where({ id: general.id }).update({ display_name: 'General' });
+    await app.ownerDb('channels').where({ id: busy.id }).update({ display_name: 'Busy' });
+    // 60 posts in "Busy", sent through the API as a client would, some with Markdown.
+    for (let i = 0; i < 60; i++) {
+      const res = await request(app, 'POST', '/api/v4/posts', {
+        token: i % 3 === 0 ? alice.token : bob.token,
+        body: { channel_id: busy.id, message: i % 5 === 0 ? `Update **${i}**: see https://example.com/${i} and \`code ${i}\`\n- one\n- two` : `Message number ${i} about the quarterly numbers` },
+      });
+      expect(res.status).to.equal(201);
+    }
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+  });
+
+  after(async () => {
+    for (const c of contexts) await c.close().catch(() => undefined);
+    await browser?.close();
+    await app?.close();
+  });
+
+  async function newPage(viewport = { width: 1280, height: 800 }): Promise<Page> {
+    const context = await browser.newContext({ viewport, locale: 'en-US' });
+    contexts.push(context);
+    const page = await context.newPage();
+    page.on('pageerror', (err) => console.error('page error:', err.message));
+    return page;
+  }
+
+  it('signs in, posts, and shows the other person’s messages and typing live', async () => {
+    const pageA = await newPage();
+    // The first load: every script the browser fetches before the app is usable.
+    const scripts = new Map<string, Buffer>();
+    pageA.on('response', async (res) => {
+      if (res.request().resourceType() === 'script') scripts.set(res.url(), await res.body().catch(() => Buffer.alloc(0)));
+    });
+    await pageA.goto(app.url + '/');
+    await pageA.getByLabel('Username or email').waitFor();
+    expect(await pageA.getByRole('button', { name: 'Sign in' }).isVisible()).to.equal(true);
+    expect(await pageA.locator('[data-provider]').count(), 'no SSO buttons while SSO is off').to.equal(0);
+    await pageA.screenshot({ path: path.join(ARTIFACTS, 'e2e-01-sign-in.png') });
+
+    await pageA.getByLabel('Username or email').fill('alice');
+    await pageA.getByLabel('Password').fill('wrong password!');
+    await pageA.getByRole('button', { name: 'Sign in' }).click();
+    await pageA.getByText('That username or password is not right.').waitFor();
+
+    await pageA.getByLabel('Password').fill(alice.password);
+    await pageA.getByRole('button', { name: 'Sign in' }).click();
+    await pageA.locator('#message-list[data-ready="true"]').waitFor();
+    const gzipped = [...scripts.values()].reduce((sum, body) => sum + zlib.gzipSync(body).length, 0);
+    console.log(`      first load: ${scripts.size} script file(s), ${(gzipped / 1024).toFixed(1)} KB gzipped JavaScript`);
+    expect(gzipped).to.be.lessThan(300 * 1024);
+
+    const pageB = await newPage();
+    await signIn(pageB, app, bob);
+    for (const page of [pageA, pageB]) {
+      await page.locator(`a[data-channel-name="${general.name}"]`).click();
+      await page.locator(`#message-list[data-channel-id="${general.id}"][data-ready="true"]`).waitFor();
+    }
+    // On a desktop the composer is ready to type in after opening a channel.
+    expect(await pageA.evaluate(() => document.activeElement?.getAttribute('aria-label'))).to.equal('Write to ~General');
+    // Let both sockets say hello before anything is sent.
+    await pageA.waitForTimeout(300);
+
+    // Bob types: Alice sees it.
+    await pageB.getByRole('combobox', { name: 'Write to ~General' }).pressSequentially('hel');
+    await pageA.getByText('bob is typing…').waitFor({ timeout: 5000 });
+
+    // Alice mentions Bob through the autocomplete and sends with Enter.
+    const boxA = pageA.getByRole('combobox', { name: 'Write to ~General' });
+    await boxA.pressSequentially('Hi @bo');
+    await pageA.getByRole('option', { name: /@bob/ }).waitFor();
+    await boxA.press('Enter');
+    expect(await boxA.inputValue()).to.equal('Hi @bob ');
+    await boxA.pressSequentially('— **deploy** is done :tada:');
+    await boxA.press('Enter');
+    expect(await boxA.inputValue(), 'the box empties on send').to.equal('');
+
+    // It arrives at Bob's without a reload, rendered, and highlighted as a mention of him.
+    const arrived = pageB.locator('article.post', { hasText: 'deploy is done' });
+    await arrived.waitFor({ timeout: 5000 });
+    expect(await arrived.locator('strong').textContent()).to.equal('deploy');
+    expect(await arrived.locator('.mention-me').textContent()).to.equal('@bob');
+    expect(await arrived.getAttribute('class')).to.include('mentioned');
+
+    // Bob answers; Alice sees it live, and the typing notice is gone.
+    const boxB = pageB.getByRole('combobox', { name: 'Write to ~General' });
+    await boxB.fill('Thanks, looks good from here.');
+    await boxB.press('Enter');
+    await pageA.locator('article.post', { hasText: 'looks good from here' }).waitFor({ timeout: 5000 });
+    expect(await pageA.getByText('bob is typing…').count()).to.equal(0);
+    await pageA.screenshot({ path: path.join(ARTIFACTS, 'e2e-02-alice-live.png') });
+    await pageB.screenshot({ path: path.join(ARTIFACTS, 'e2e-03-bob-live.png') });
+
+    // A message in another channel shows up as unread in Alice's sidebar.
+    const posted = await request(app, 'POST', '/api/v4/posts', { token: bob.token, body: { channel_id: busy.id, message: 'ping @alice in Busy' } });
+    expect(posted.status).to.equal(201);
+    const busyLink = pageA.locator(`a[data-channel-name="${busy.name}"]`);
+    await busyLink.locator('.badge').waitFor({ timeout: 5000 });
+    expect(await busyLink.getAttribute('class')).to.include('unread');
+    expect(await busyLink.locator('.badge').textContent()).to.equal('1');
+  });
+
+  it('uploads a file with a progress bar and posts it; the other person can download it', async () => {
+    const [pageA, pageB] = [await newPage(), await newPage()];
+    await signIn(pageA, app, alice);
+    await signIn(pageB, app, bob);
+    for (const page of [pageA, pageB]) {
+      await page.goto(`${app.url}/${teamName}/channels/${general.name}`);
+      await page.locator(`#message-list[data-channel-id="${general.id}"][data-ready="true"]`).waitFor();
+    }
+    await pageA.waitForTimeout(300);
+
+    const content = Buffer.from('quarter,revenue\nQ1,100\nQ2,140\n'.repeat(2000));
+    await pageA.locator('input[type="file"]').setInputFiles({ name: 'report.csv', mimeType: 'text/csv', buffer: content });
+    const item = pageA.locator('.uploads li', { hasText: 'report.csv' });
+    await item.waitFor();
+    await item.locator('[aria-label="Uploaded"]').waitFor({ timeout: 10_000 });
+    const box = pageA.getByRole('combobox', { name: 'Write to ~General' });
+    await box.fill('Numbers attached');
+    await box.press('Enter');
+
+    const atBob = pageB.locator('article.post', { hasText: 'Numbers attached' });
+    await atBob.waitFor({ timeout: 5000 });
+    const link = atBob.locator('a.file-card');
+    expect(await link.locator('.file-name').textContent()).to.equal('report.csv');
+    const href = await link.getAttribute('href');
+    const download = await pageB.request.get(app.url + href);
+    expect(download.status()).to.equal(200);
+    expect(Buffer.compare(await download.body(), content)).to.equal(0);
+    await pageA.screenshot({ path: path.join(ARTIFACTS, 'e2e-04-upload.png') });
+  });
+
+  it('switches to a channel of 60 posts within 100 ms, measured in the browser', async () => {
+    const page = await newPage();
+    await signIn(page, app, alice);
+    const cold: number[] = [];
+    const coldCommitted: number[] = [];
+    const coldFetch: number[] = [];
+    const warm: number[] = [];
+    const warmCommitted: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      // A fresh page each time: nothing of "Busy" is in memory, so the switch includes fetching it.
+      await page.goto(`${app.url}/${teamName}/channels/${general.name}`);
+      await page.locator(`#message-list[data-channel-id="${general.id}"][data-ready="true"]`).waitFor();
+      const t = await timeSwitch(page, busy.name, busy.id);
+      expect(t.posts).to.be.at.least(60);
+      cold.push(t.painted);
+      coldCommitted.push(t.committed);
+      coldFetch.push(t.fetch);
+    }
+    for (let i = 0; i < 5; i++) {
+      await timeSwitch(page, general.name, general.id);
+      const t = await timeSwitch(page, busy.name, busy.id);
+      warm.push(t.painted);
+      warmCommitted.push(t.committed);
+    }
+    const fmt = (xs: number[]) => xs.map((x) => x.toFixed(1)).join(', ');
+    console.log(`      switch to 60 posts, first visit (fetch + render + paint): median ${median(cold).toFixed(1)} ms [${fmt(cold)}]; rendered before paint: median ${median(coldCommitted).toFixed(1)} ms, of which the posts request: median ${median(coldFetch).toFixed(1)} ms`);
+    console.log(`      switch to 60 posts, visited before (render + paint): median ${median(warm).toFixed(1)} ms [${fmt(warm)}]; rendered before paint: median ${median(warmCommitted).toFixed(1)} ms`);
+    expect(median(cold)).to.be.at.most(100);
+    expect(median(warm)).to.be.at.most(100);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'e2e-05-busy-channel.png') });
+  });
+
+  it('works in the dark theme and on a phone-sized screen, by keyboard', async () => {
+    const page = await newPage({ width: 390, height: 844 });
+    await signIn(page, app, bob);
+    // On a phone the sidebar is hidden behind a button.
+    expect(await page.locator('aside.sidebar').boundingBox().then((b) => (b ? b.x + b.width : 0))).to.be.at.most(0);
+    // Bob lands in Busy (first by name); he opens General from the channel list.
+    await page.getByRole('button', { name: 'Show channels' }).click();
+    await page.locator(`a[data-channel-name="${general.name}"]`).click();
+    await page.locator(`#message-list[data-channel-id="${general.id}"][data-ready="true"]`).waitFor();
+    // On a phone focus goes to the channel's name (no keyboard popping up); arrow keys move through messages.
+    expect(await page.evaluate(() => document.activeElement?.id)).to.equal('channel-title');
+    await page.waitForFunction(() => document.querySelector('aside.sidebar')!.getBoundingClientRect().right <= 0); // slid away
+    await page.locator('#message-list').focus();
+    await page.keyboard.press('End');
+    expect(await page.evaluate(() => document.activeElement?.tagName)).to.equal('ARTICLE');
+    await page.keyboard.press('ArrowUp');
+    expect(await page.evaluate(() => document.activeElement?.classList.contains('post'))).to.equal(true);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'e2e-06-phone.png') });
+    await page.emulateMedia({ colorScheme: 'dark' });
+    const background = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    expect(background).to.equal('rgb(23, 25, 29)');
+    await page.screenshot({ path: path.join(ARTIFACTS, 'e2e-07-phone-dark.png') });
+  });
+
+  it('returns to the sign-in page, saying why, when the session is revoked', async () => {
+    const page = await newPage();
+    await signIn(page, app, bob);
+    await page.waitForTimeout(300);
+    const revoked = await request(app, 'POST', `/api/v4/users/${bob.user.id}/sessions/revoke/all`, { token: bob.token });
+    expect(revoked.status).to.equal(200);
+    await page.getByText('Your session has expired').waitFor({ timeout: 10_000 });
+    expect(await page.getByLabel('Username or email').isVisible()).to.equal(true);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'e2e-08-session-expired.png') });
+  });
+});
