@@ -115,6 +115,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       https: config.secureCookies,
       apiRouters: apiRouters(services),
       rootRouters: rootRouters(services),
+      metrics: services.metrics,
     });
     const server = http.createServer({ requestTimeout: 120_000, headersTimeout: 30_000, keepAliveTimeout: 65_000 }, httpApp.callback());
     cleanups.unshift(async () => {

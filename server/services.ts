@@ -7,6 +7,7 @@ import type { FileStore } from './files/storage.ts';
 import type { Logger } from './lib/logger.ts';
 import { EventBus } from './realtime/events.ts';
 import { Hub } from './realtime/hub.ts';
+import { ServerMetrics } from './metrics/registry.ts';
 import { createIdentity, type Identity } from '../sso/index.ts';
 
 /** The long-lived objects request handlers and jobs use; built once per server process. */
@@ -27,6 +28,11 @@ export interface Services {
   files: FileStore;
   /** SAML, OIDC and LDAP sign-in and group sync (sso/); `start()`ed by the runtime. */
   identity: Identity;
+  /**
+   * Prometheus metrics served at /metrics. Background jobs report run times with
+   * `metrics.jobDuration.observe({ type, status }, seconds)`.
+   */
+  metrics: ServerMetrics;
   close(): Promise<void>;
 }
 
@@ -43,5 +49,7 @@ export function buildServices(base: { config: Config; logger: Logger; db: Knex }
     async close() {},
   };
   const realtime = new Hub(services);
-  return { ...services, realtime, identity: createIdentity({ ...services, realtime }) };
+  const metrics = new ServerMetrics({ db: base.db, hub: () => realtime.stats() });
+  realtime.observeDelivery = (event, lagMs, frames) => metrics.observeDelivery(event, lagMs, frames);
+  return { ...services, realtime, metrics, identity: createIdentity({ ...services, realtime }) };
 }

@@ -2,6 +2,7 @@ import type { Router } from '@koa/router';
 import type { AppState } from '../http/state.ts';
 import type { Services } from '../services.ts';
 import { webappRoutes } from '../http/webapp.ts';
+import { metricsRoutes } from '../metrics/http.ts';
 import { botRoutes } from './bots/routes.ts';
 import { channelRoutes } from './channels/routes.ts';
 import { commandRoutes } from './commands/routes.ts';
@@ -49,5 +50,6 @@ export function apiRouters(services: Services): Router<AppState>[] {
 /** Routers mounted at the site root. */
 export function rootRouters(services: Services): Router<AppState>[] {
   // The web app answers every GET left over (its own router handles deep links): keep it last.
-  return [incomingWebhookRootRoutes(services), samlRootRoutes(services), oidcRootRoutes(services), webappRoutes()];
+  const metrics = metricsRoutes(services.metrics, { enabled: services.config.metricsEnabled, token: services.config.metricsToken });
+  return [incomingWebhookRootRoutes(services), samlRootRoutes(services), oidcRootRoutes(services), metrics, webappRoutes()];
 }

@@ -153,12 +153,16 @@ export const settingSources = {
   ldapSyncIntervalMinutes: 'CUSTODIAN_LDAP_SYNC_INTERVAL_MINUTES',
   ldapPageSize: 'CUSTODIAN_LDAP_PAGE_SIZE',
   ldapTimeoutSeconds: 'CUSTODIAN_LDAP_TIMEOUT_SECONDS',
+  /** Serve Prometheus metrics at /metrics (to loopback clients, or to anyone with the metrics token). */
+  metricsEnabled: 'CUSTODIAN_METRICS_ENABLED',
+  /** Bearer token that lets a non-loopback scraper read /metrics (unset: loopback only). */
+  metricsToken: 'CUSTODIAN_METRICS_TOKEN',
 } as const;
 
 export type SettingKey = keyof typeof settingSources;
 
 /** Settings that are secrets: they may be given as `<NAME>_FILE` and are never logged. */
-export const secretSettings: ReadonlySet<SettingKey> = new Set<SettingKey>(['databaseUrl', 'exportSmtpPassword', 'oidcClientSecret', 'ldapBindPassword']);
+export const secretSettings: ReadonlySet<SettingKey> = new Set<SettingKey>(['databaseUrl', 'exportSmtpPassword', 'oidcClientSecret', 'ldapBindPassword', 'metricsToken']);
 
 const booleanText = z.union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no'])]).transform((v) => v === true || v === 'true' || v === '1' || v === 'yes');
 
@@ -265,6 +269,8 @@ export const configSchema = z.object({
   ldapSyncIntervalMinutes: integer(0, 10080).default(60),
   ldapPageSize: integer(1, 10000).default(500),
   ldapTimeoutSeconds: integer(1, 300).default(10),
+  metricsEnabled: booleanText.default(true),
+  metricsToken: z.string().regex(/^[\x21-\x7e]{16,256}$/, 'must be 16-256 printable characters without spaces').optional(),
 });
 
 export type RawConfig = z.infer<typeof configSchema>;

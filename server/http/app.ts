@@ -1,6 +1,8 @@
 import Koa from 'koa';
 import { Router } from '@koa/router';
 import type { Logger } from '../lib/logger.ts';
+import { requestMetrics } from '../metrics/http.ts';
+import type { ServerMetrics } from '../metrics/registry.ts';
 import { errorHandler, writeError } from './middleware/error-handler.ts';
 import { requestContext } from './middleware/request-context.ts';
 import { securityHeaders } from './middleware/security-headers.ts';
@@ -13,6 +15,8 @@ export interface HttpAppOptions {
   apiRouters: Router<AppState>[];
   /** Routers mounted at the root (incoming webhooks, SSO callbacks, the webapp). */
   rootRouters?: Router<AppState>[];
+  /** Request duration histograms by route pattern (served at /metrics). */
+  metrics?: ServerMetrics;
 }
 
 /** Builds the Koa application: request context → security headers → error mapping → routes → 404. */
@@ -20,6 +24,7 @@ export function createHttpApp(options: HttpAppOptions): Koa<AppState> {
   const app = new Koa<AppState>({ proxy: false });
   app.silent = true;
   app.use(requestContext(options.logger));
+  if (options.metrics) app.use(requestMetrics(options.metrics));
   app.use(securityHeaders({ https: options.https }));
   app.use(errorHandler());
 

@@ -10,7 +10,7 @@ import { Connection, type DeliveryLimits } from './connection.ts';
 import type { EventBus, ServerEvent } from './events.ts';
 import { membershipChanges } from './invalidation.ts';
 import { MembershipCache } from './membership.ts';
-import { EventRouter } from './router.ts';
+import { EventRouter, type DeliveryObserver } from './router.ts';
 import { liveSessions, touchSession } from './session-check.ts';
 import { failReply, helloHead, okReply, parseRequest, type ClientRequest } from './wire.ts';
 
@@ -110,6 +110,8 @@ export class Hub {
   private unsubscribe: (() => void) | undefined;
   private revalidating = false;
   private stopped = false;
+  /** Set by the metrics (services.ts): called once per event delivered to its recipients. */
+  observeDelivery?: DeliveryObserver;
 
   constructor(deps: HubDeps) {
     this.db = deps.db;
@@ -118,7 +120,7 @@ export class Hub {
     this.sessionPolicy = deps.sessionPolicy;
     this.settings = { ...defaultHubSettings, ...deps.settings };
     this.members = new MembershipCache(deps.db, { ttlMs: this.settings.membershipTtlMs, maxEntries: this.settings.membershipCacheSize });
-    this.router = new EventRouter({ index: this.index, members: this.members, limits: this.settings, logger: deps.logger, maxQueued: this.settings.maxQueuedEvents });
+    this.router = new EventRouter({ index: this.index, members: this.members, limits: this.settings, logger: deps.logger, maxQueued: this.settings.maxQueuedEvents, onDelivered: (event, lagMs, frames) => this.observeDelivery?.(event, lagMs, frames) });
   }
 
   /** Subscribes to the event bus and starts the keepalive, housekeeping and session timers. */

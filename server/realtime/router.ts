@@ -11,6 +11,9 @@ const droppableEvents = new Set(['typing', 'status_change', 'multiple_channels_v
 // does not make readers that keep up look like slow consumers.
 const BURST_CHARS = 1024 * 1024;
 
+/** Told when an event has been written to every recipient: its name, ms since it was queued, frames written. */
+export type DeliveryObserver = (event: string, lagMs: number, frames: number) => void;
+
 /**
  * Delivers events to connections, one at a time in publish order (a membership lookup may wait for
  * the database, and later events must not overtake it).
@@ -25,17 +28,22 @@ export class EventRouter {
   private readonly limits: DeliveryLimits;
   private readonly logger: Logger;
   private readonly maxQueued: number;
-  private queue: ServerEvent[] = [];
+  private readonly onDelivered?: DeliveryObserver;
+  /** Events with the time (performance.now) they were queued, for the lag metric. */
+  private queue: [ServerEvent, number][] = [];
+  /** Frames written for the event being routed. */
+  private frames = 0;
   private dispatching = false;
   private burst = 0;
   private settledWaiters: (() => void)[] = [];
 
-  constructor(deps: { index: ConnectionIndex; members: MembershipCache; limits: DeliveryLimits; logger: Logger; maxQueued: number }) {
+  constructor(deps: { index: ConnectionIndex; members: MembershipCache; limits: DeliveryLimits; logger: Logger; maxQueued: number; onDelivered?: DeliveryObserver }) {
     this.index = deps.index;
     this.members = deps.members;
     this.limits = deps.limits;
     this.logger = deps.logger;
     this.maxQueued = deps.maxQueued;
+    this.onDelivered = deps.onDelivered;
   }
 
   get queued(): number {
@@ -47,7 +55,7 @@ export class EventRouter {
       this.logger.warn({ event: event.event }, 'websocket event queue full: event dropped');
       return;
     }
-    this.queue.push(event);
+    this.queue.push([event, performance.now()]);
     if (!this.dispatching) void this.dispatch();
   }
 
@@ -64,11 +72,14 @@ export class EventRouter {
   private async dispatch(): Promise<void> {
     this.dispatching = true;
     try {
-      let event: ServerEvent | undefined;
-      while ((event = this.queue.shift())) {
+      let item: [ServerEvent, number] | undefined;
+      while ((item = this.queue.shift())) {
+        const [event, queuedAt] = item;
         try {
+          this.frames = 0;
           const waiting = this.route(event);
           if (waiting) await waiting;
+          this.onDelivered?.(event.event, performance.now() - queuedAt, this.frames);
         } catch (err) {
           this.logger.error({ err, event: event.event }, 'could not deliver websocket event');
         }
@@ -114,7 +125,9 @@ export class EventRouter {
     for (const conn of targets) {
       if (omit && Object.hasOwn(omit, conn.userId)) continue;
       head ??= eventHead(event);
-      this.burst += conn.deliver(head, droppable, this.limits);
+      const written = conn.deliver(head, droppable, this.limits);
+      this.burst += written;
+      if (written > 0) this.frames++;
     }
   }
 }
