@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import net from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import { Client, type Entry } from 'ldapts';
 import type { Config } from '../../server/config/schema.ts';
@@ -25,6 +26,13 @@ export interface DirectoryGroup {
 
 // Binary attributes that hold ids in Active Directory.
 const binaryIds = new Set(['objectguid', 'objectsid']);
+
+/** An entry's attributes keyed by lowercase name: LDAP attribute names are case-insensitive. */
+function attributesOf(entry: Entry): (name: string) => Entry[string] | undefined {
+  const map = new Map<string, Entry[string]>();
+  for (const [key, value] of Object.entries(entry)) map.set(key.toLowerCase(), value);
+  return (name) => map.get(name.toLowerCase());
+}
 
 function text(value: Entry[string] | undefined): string {
   const first = Array.isArray(value) ? value[0] : value;
@@ -72,10 +80,14 @@ export class Directory {
   private async connect(): Promise<Client> {
     const { config } = this;
     const url = config.ldapUrl!;
-    const client = new Client({ url, timeout: config.ldapTimeoutSeconds * 1000, connectTimeout: config.ldapTimeoutSeconds * 1000, tlsOptions: this.tls, strictDN: true });
+    // ldapts speaks TLS from the first byte whenever tlsOptions are given, so only for ldaps://.
+    const ldaps = url.startsWith('ldaps:');
+    const client = new Client({ url, timeout: config.ldapTimeoutSeconds * 1000, connectTimeout: config.ldapTimeoutSeconds * 1000, ...(ldaps ? { tlsOptions: this.tls } : {}), strictDN: true });
     if (config.ldapStartTls) {
       try {
-        await client.startTLS({ ...this.tls, servername: new URL(url.replace(/^ldap:/, 'http:')).hostname });
+        // Host name (or IP) verification against the certificate; SNI only for names.
+        const host = new URL(url.replace(/^ldap:/, 'http:')).hostname.replace(/^\[|\]$/g, '');
+        await client.startTLS({ ...this.tls, host, ...(net.isIP(host) ? {} : { servername: host }) });
       } catch (err) {
         await client.unbind().catch(() => undefined);
         throw err;
@@ -102,9 +114,10 @@ export class Directory {
 
   private toUser(entry: Entry): DirectoryUser {
     const c = this.config;
+    const get = attributesOf(entry);
     return {
-      dn: entry.dn, id: text(entry[c.ldapIdAttribute]), login: text(entry[c.ldapLoginIdAttribute]), username: text(entry[c.ldapUsernameAttribute]),
-      email: text(entry[c.ldapEmailAttribute]), firstName: text(entry[c.ldapFirstNameAttribute]), lastName: text(entry[c.ldapLastNameAttribute]),
+      dn: entry.dn, id: text(get(c.ldapIdAttribute)), login: text(get(c.ldapLoginIdAttribute)), username: text(get(c.ldapUsernameAttribute)),
+      email: text(get(c.ldapEmailAttribute)), firstName: text(get(c.ldapFirstNameAttribute)), lastName: text(get(c.ldapLastNameAttribute)),
     };
   }
 
@@ -127,10 +140,13 @@ export class Directory {
   async allGroups(client: Client): Promise<DirectoryGroup[]> {
     const c = this.config;
     const entries = await this.search(client, c.ldapGroupFilter, [c.ldapGroupIdAttribute, c.ldapGroupDisplayNameAttribute, c.ldapGroupMemberAttribute]);
-    return entries.map((e) => ({
-      dn: normalizeDn(e.dn), id: text(e[c.ldapGroupIdAttribute]) || normalizeDn(e.dn), displayName: text(e[c.ldapGroupDisplayNameAttribute]) || e.dn,
-      members: list(e[c.ldapGroupMemberAttribute]).map(normalizeDn),
-    }));
+    return entries.map((e) => {
+      const get = attributesOf(e);
+      return {
+        dn: normalizeDn(e.dn), id: text(get(c.ldapGroupIdAttribute)) || normalizeDn(e.dn), displayName: text(get(c.ldapGroupDisplayNameAttribute)) || e.dn,
+        members: list(get(c.ldapGroupMemberAttribute)).map(normalizeDn),
+      };
+    });
   }
 
   /** The one user whose login attribute equals `loginId` (escaped), or undefined (none, or ambiguous). */
