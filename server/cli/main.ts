@@ -4,12 +4,15 @@ import { ConfigError } from '../config/load.ts';
 import { loadAndCheckConfig } from '../config/preflight.ts';
 import type { Config } from '../config/schema.ts';
 import { DataDirLockedError } from '../db/datadir-lock.ts';
-import { migrationStatus } from '../db/migrate.ts';
+import { availableMigrations, migrationStatus } from '../db/migrate.ts';
 import { createLogger } from '../lib/logger.ts';
 import { version } from '../lib/version.ts';
+import { describeBuild } from '../release/build-info.ts';
 import { startServer } from '../runtime.ts';
 import { createUser } from '../users/service.ts';
 import { withOwnerDatabase } from './database.ts';
+import { backupCommand, restoreCommand } from './backup.ts';
+import { verifyInstallCommand } from './verify-install.ts';
 import { exportCommand, exportUsage } from './export.ts';
 
 const EXIT_USAGE = 64;
@@ -24,6 +27,9 @@ Commands:
                                       Create a local user
 ${exportUsage}
   version                             Print the version
+  backup --out FILE                   Write a consistent, checksummed backup (database, files, keys); works while the server runs
+  restore --from FILE [--verify-only] Verify a backup, then restore it into a fresh data directory (or empty DATABASE_URL database)
+  verify-install [--public-key PEM]   Check this release's signature and every file's SHA-256
 
 Configuration comes from the environment (CUSTODIAN_PORT, CUSTODIAN_DATA_DIR, DATABASE_URL, ...) and
 the optional JSON file named by CUSTODIAN_CONFIG_FILE. See README.md.`;
@@ -64,6 +70,7 @@ async function migrate(args: string[]): Promise<void> {
     for (const name of status.completed) process.stdout.write(`applied  ${name}\n`);
     for (const name of status.pending) process.stdout.write(`pending  ${name}\n`);
     if (!values.status) process.stdout.write(`Database schema is up to date (${status.completed.length} migrations).\n`);
+    else process.stdout.write(`Custodian ${version}: ${status.completed.length} applied, ${status.pending.length} pending${status.pending.length ? ' (applied at the next start, or now with `custodian migrate`)' : ''}\n`);
   }, { migrate: !values.status });
 }
 
@@ -97,12 +104,25 @@ async function main(argv: string[]): Promise<void> {
       return migrate(args);
     case 'user':
       return user(args);
+    case 'backup':
+    case 'restore': {
+      const cfg = await config();
+      const logger = createLogger(cfg.logLevel === 'info' ? 'warn' : cfg.logLevel);
+      return (command === 'backup' ? backupCommand : restoreCommand)(args, cfg, logger, (m) => new UsageError(m));
+    }
+    case 'verify-install':
+      process.exitCode = await verifyInstallCommand(args, (m) => new UsageError(m));
+      return;
     case 'export':
       process.exitCode = await exportCommand(args, config, (cfg) => createLogger(cfg.logLevel === 'info' ? 'warn' : cfg.logLevel), (message) => new UsageError(message));
       return;
     case 'version':
     case '--version':
       process.stdout.write(`Custodian ${version} (Node ${process.version})\n`);
+      if (command === 'version') {
+        const migrations = await availableMigrations();
+        process.stdout.write([...describeBuild(), `Migrations in this build: ${migrations.length} (latest ${migrations.at(-1) ?? 'none'}); \`custodian migrate --status\` compares them with the database`].join('\n') + '\n');
+      }
       return;
     case undefined:
     case 'help':

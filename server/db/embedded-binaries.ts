@@ -24,7 +24,7 @@ function platformPackage(): string {
  * dependency install scripts unless allowed, and tarballs may lose links, so this runs at every start
  * (it is idempotent and cheap).
  */
-function hydrateSymlinks(packageDir: string): void {
+export function hydrateSymlinks(packageDir: string): void {
   const listFile = path.join(packageDir, 'native', 'pg-symlinks.json');
   if (!fs.existsSync(listFile)) return;
   const links = JSON.parse(fs.readFileSync(listFile, 'utf8')) as { source: string; target: string }[];

@@ -56,3 +56,14 @@ export async function migrateRollback(knex: Knex): Promise<string[]> {
   const [, rolledBack] = (await knex.migrate.rollback(migrationConfig)) as [number, string[]];
   return rolledBack;
 }
+
+/** Names of the migrations this build ships, in order (as recorded in schema_migrations). */
+export async function availableMigrations(): Promise<string[]> {
+  const source = new FolderMigrationSource();
+  return (await source.getMigrations()).map((file) => source.getMigrationName(file));
+}
+
+/** Applies one named migration (restore replays exactly the migrations a backup was taken at). */
+export async function migrateUp(knex: Knex, name: string): Promise<void> {
+  await knex.migrate.up({ ...migrationConfig, name });
+}
