@@ -3,6 +3,7 @@ import type { AppState } from '../http/state.ts';
 import type { Services } from '../services.ts';
 import { webappRoutes } from '../http/webapp.ts';
 import { metricsRoutes } from '../metrics/http.ts';
+import { auditRoutes } from './audits/routes.ts';
 import { botRoutes } from './bots/routes.ts';
 import { channelRoutes } from './channels/routes.ts';
 import { commandRoutes } from './commands/routes.ts';
@@ -44,6 +45,7 @@ export function apiRouters(services: Services): Router<AppState>[] {
     groupRoutes(services),
     jobRoutes(services, jobTypes),
     complianceRoutes(services),
+    auditRoutes(services),
   ];
 }
 

@@ -7,7 +7,7 @@ export const APP_ROLE = 'custodian_app';
  * Tables the application may only append to: UPDATE, DELETE and TRUNCATE are withheld from the app
  * role (and refused by triggers installed by their migrations).
  */
-export const appendOnlyTables: readonly string[] = [];
+export const appendOnlyTables: readonly string[] = ['audit_log', 'audit_checkpoints', 'audit_keys'];
 
 /**
  * Creates or updates the app role and grants it data access to the schema, but not DDL, not the
