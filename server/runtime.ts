@@ -99,6 +99,9 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
 
     const services = buildServices({ config, logger, db });
     cleanups.unshift(() => services.close());
+    // Stopped after the HTTP server and the jobs (registered before them): their last records get sealed and signed.
+    await services.audit.start();
+    cleanups.unshift(() => services.audit.close());
     await services.identity.start();
     cleanups.unshift(() => services.identity.stop());
     const relay = new PgEventRelay({ db, target: app, bus: services.events, logger, nodeId: config.nodeId });

@@ -9,6 +9,7 @@ import { EventBus } from './realtime/events.ts';
 import { Hub } from './realtime/hub.ts';
 import { ServerMetrics } from './metrics/registry.ts';
 import { createIdentity, type Identity } from '../sso/index.ts';
+import { AuditService } from '../audit/index.ts';
 
 /** The long-lived objects request handlers and jobs use; built once per server process. */
 export interface Services {
@@ -33,6 +34,8 @@ export interface Services {
    * `metrics.jobDuration.observe({ type, status }, seconds)`.
    */
   metrics: ServerMetrics;
+  /** The tamper-evident audit log's background work (sealing, checkpoints, streams); `start()`ed by the runtime. */
+  audit: AuditService;
   close(): Promise<void>;
 }
 
@@ -46,6 +49,12 @@ export function buildServices(base: { config: Config; logger: Logger; db: Knex }
     },
     events: new EventBus(),
     files: new LocalFileStore(path.join(config.dataDir, 'files')),
+    audit: new AuditService({
+      db: base.db, logger: base.logger, dataDir: config.dataDir, nodeId: config.nodeId,
+      checkpointEveryRecords: config.auditCheckpointRecords, checkpointEveryMinutes: config.auditCheckpointMinutes,
+      streamFile: config.auditStreamFile, streamMaxBytes: config.auditStreamMaxBytes, streamMaxFiles: config.auditStreamMaxFiles,
+      syslogUrl: config.auditSyslogUrl, syslogCaFile: config.auditSyslogCaFile,
+    }),
     async close() {},
   };
   const realtime = new Hub(services);

@@ -27,7 +27,11 @@ const badCredentials = () => new UnauthenticatedError('api.user.login.invalid_cr
  * users, bots and SSO accounts that have no local password. Returns a new session and its token.
  */
 export async function passwordLogin(
-  deps: { db: Knex; throttle: LoginThrottle; lifetimeMs: number; disableLocalLoginForSso?: boolean; directory?: DirectoryLogin },
+  deps: {
+    db: Knex; throttle: LoginThrottle; lifetimeMs: number; disableLocalLoginForSso?: boolean; directory?: DirectoryLogin;
+    /** Runs in the transaction that creates the session (the sign-in's audit record). */
+    onSession?: (trx: Knex.Transaction, login: { user: UserRow; session: SessionRow }) => Promise<void>;
+  },
   input: PasswordLoginInput,
 ): Promise<{ user: UserRow; session: SessionRow; token: string }> {
   await deps.throttle.check(input.loginId, input.ipAddress);
@@ -58,6 +62,11 @@ export async function passwordLogin(
     throw new UnauthenticatedError('api.user.login.inactive.app_error', 'Login failed because your account has been deactivated. Please contact an administrator.');
   }
   await deps.throttle.recordSuccess(input.loginId);
-  const { session, token } = await createSession(deps.db, { user, lifetimeMs: deps.lifetimeMs, deviceId: input.deviceId });
+  const { session, token } = await deps.db.transaction(async (trx) => {
+    const created = await createSession(trx, { user: user!, lifetimeMs: deps.lifetimeMs, deviceId: input.deviceId });
+    // The audit record of the sign-in commits with the session, or neither does.
+    await deps.onSession?.(trx, { user: user!, session: created.session });
+    return created;
+  });
   return { user, session, token };
 }

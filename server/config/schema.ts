@@ -40,6 +40,19 @@ export const settingSources = {
   embeddedPgUser: 'CUSTODIAN_EMBEDDED_PG_USER',
   /** Let anyone create an account through POST /users (off: only admins create users). */
   openSignup: 'CUSTODIAN_OPEN_SIGNUP',
+  /** Sign an audit checkpoint after this many new audit records... */
+  auditCheckpointRecords: 'CUSTODIAN_AUDIT_CHECKPOINT_RECORDS',
+  /** ...or after this many minutes, whichever comes first (only when there are new records). */
+  auditCheckpointMinutes: 'CUSTODIAN_AUDIT_CHECKPOINT_MINUTES',
+  /** Stream sealed audit records to <dataDir>/audit/stream/audit.jsonl. */
+  auditStreamFile: 'CUSTODIAN_AUDIT_STREAM_FILE',
+  /** Size at which that file is rotated, and how many rotated files are kept. */
+  auditStreamMaxBytes: 'CUSTODIAN_AUDIT_STREAM_MAX_BYTES',
+  auditStreamMaxFiles: 'CUSTODIAN_AUDIT_STREAM_MAX_FILES',
+  /** Stream audit records and checkpoints to syslog (RFC 5424): tcp://host:port or tls://host:port. */
+  auditSyslogUrl: 'CUSTODIAN_AUDIT_SYSLOG_URL',
+  /** PEM bundle of CAs trusted for the syslog server's TLS certificate (default: the system's). */
+  auditSyslogCaFile: 'CUSTODIAN_AUDIT_SYSLOG_CA_FILE',
   /** Background job roles of this process: all, scheduler (creates due runs), worker (runs jobs) or none. */
   jobRole: 'CUSTODIAN_JOB_ROLE',
   /** Seconds a worker's claim on a job lasts without renewal; a dead worker's job is taken over after this. */
@@ -200,6 +213,13 @@ export const configSchema = z.object({
   dbPoolMax: integer(1, 200).default(20),
   embeddedPgUser: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, 'must be a valid user name').default('custodian'),
   openSignup: booleanText.default(false),
+  auditCheckpointRecords: integer(1, 1_000_000).default(10_000),
+  auditCheckpointMinutes: integer(1, 1440).default(1),
+  auditStreamFile: booleanText.default(true),
+  auditStreamMaxBytes: integer(1024, 64 * 1024 * 1024 * 1024).default(100 * 1024 * 1024),
+  auditStreamMaxFiles: integer(1, 10_000).default(10),
+  auditSyslogUrl: z.string().refine((v) => /^(tcp|tls):\/\/[^/]+:\d+\/?$/.test(v) && URL.canParse(v), 'must be tcp://host:port or tls://host:port').optional(),
+  auditSyslogCaFile: z.string().min(1).transform((p) => path.resolve(p)).optional(),
   jobRole: z.enum(['all', 'scheduler', 'worker', 'none']).default('all'),
   jobLeaseSeconds: integer(2, 3600).default(60),
   exportEnabled: booleanText.default(false),

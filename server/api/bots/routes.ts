@@ -7,6 +7,7 @@ import { sendJson } from '../../http/respond.ts';
 import type { AppState } from '../../http/state.ts';
 import { bodyOf } from '../../http/validate.ts';
 import type { Services } from '../../services.ts';
+import { openAudit } from '../audited.ts';
 import { idParam, queryOf, routeKit } from '../kit.ts';
 import { sessionsEnded } from '../users/tokens.ts';
 import * as schema from './schema.ts';
@@ -20,7 +21,13 @@ export function botRoutes(services: Services): Router<AppState> {
 
   router.post('/bots', kit.auth, kit.body(schema.createBotBody), async (ctx) => {
     const actor = actorOf(ctx.state);
-    const bot = await inTransaction(db, (trx) => bots.createBot(trx, actor, bodyOf(schema.createBotBody, ctx.state)));
+    const body = bodyOf(schema.createBotBody, ctx.state);
+    const audit = openAudit(services, ctx, 'create_bot', { objectType: 'bot', parameters: body });
+    const bot = await audit.run(async (trx) => {
+      const created = await bots.createBot(trx, actor, body);
+      audit.result({ bot_user_id: created.user_id });
+      return created;
+    });
     sendJson(ctx, 201, presentBot(bot));
   });
 
@@ -46,7 +53,8 @@ export function botRoutes(services: Services): Router<AppState> {
     router.post(`/bots/:bot_user_id/${path}`, kit.auth, async (ctx) => {
       const actor = actorOf(ctx.state);
       const botId = idParam(ctx.params, 'bot_user_id');
-      const bot = await inTransaction(db, (trx, afterCommit) => bots.setBotActive(trx, afterCommit, actor, botId, active, ended));
+      const audit = openAudit(services, ctx, `${path}_bot`, { objectType: 'bot', parameters: { bot_user_id: botId } });
+      const bot = await audit.run((trx, afterCommit) => bots.setBotActive(trx, afterCommit, actor, botId, active, ended));
       sendJson(ctx, 200, presentBot(bot));
     });
   }
@@ -55,7 +63,8 @@ export function botRoutes(services: Services): Router<AppState> {
     const actor = actorOf(ctx.state);
     const botId = idParam(ctx.params, 'bot_user_id');
     const ownerId = idParam(ctx.params, 'user_id');
-    sendJson(ctx, 200, presentBot(await inTransaction(db, (trx) => bots.assignBot(trx, actor, botId, ownerId))));
+    const audit = openAudit(services, ctx, 'assign_bot', { objectType: 'bot', parameters: { bot_user_id: botId, owner_id: ownerId } });
+    sendJson(ctx, 200, presentBot(await audit.run((trx) => bots.assignBot(trx, actor, botId, ownerId))));
   });
 
   return router;

@@ -12,6 +12,7 @@ import { bodyOf } from '../../http/validate.ts';
 import { NotFoundError } from '../../lib/errors.ts';
 import { nowMs } from '../../lib/clock.ts';
 import type { Services } from '../../services.ts';
+import { openAudit } from '../audited.ts';
 import { idParam, queryOf, routeKit } from '../kit.ts';
 import { loadTeamAccess } from '../teams/routes.ts';
 import { pagingQuery } from '../users/schema.ts';
@@ -33,7 +34,13 @@ export function channelRoutes(services: Services): Router<AppState> {
 
   router.post('/channels', kit.auth, kit.body(schema.createChannelBody), async (ctx) => {
     const actor = actorOf(ctx.state);
-    const channel = await inTransaction(db, (trx, afterCommit) => channels.createChannel(trx, deps, afterCommit, actor, bodyOf(schema.createChannelBody, ctx.state)));
+    const body = bodyOf(schema.createChannelBody, ctx.state);
+    const audit = openAudit(services, ctx, 'create_channel', { objectType: 'channel', parameters: body });
+    const channel = await audit.run(async (trx, afterCommit) => {
+      const created = await channels.createChannel(trx, deps, afterCommit, actor, body);
+      audit.result({ channel_id: created.id, name: created.name, type: created.type });
+      return created;
+    });
     sendJson(ctx, 201, presentChannel(channel));
   });
 
@@ -77,15 +84,17 @@ export function channelRoutes(services: Services): Router<AppState> {
 
   router.delete('/channels/:channel_id', kit.auth, async (ctx) => {
     const actor = actorOf(ctx.state);
-    const access = await loadChannelAccess(db, actor, idParam(ctx.params, 'channel_id'));
-    await inTransaction(db, (trx, afterCommit) => channels.setChannelArchived(trx, deps, afterCommit, actor, access, true));
+    const channelId = idParam(ctx.params, 'channel_id');
+    const audit = openAudit(services, ctx, 'archive_channel', { objectType: 'channel', parameters: { channel_id: channelId } });
+    await audit.run(async (trx, afterCommit) => channels.setChannelArchived(trx, deps, afterCommit, actor, await loadChannelAccess(trx, actor, channelId), true));
     sendOk(ctx);
   });
 
   router.post('/channels/:channel_id/restore', kit.auth, async (ctx) => {
     const actor = actorOf(ctx.state);
-    const access = await loadChannelAccess(db, actor, idParam(ctx.params, 'channel_id'));
-    const row = await inTransaction(db, (trx, afterCommit) => channels.setChannelArchived(trx, deps, afterCommit, actor, access, false));
+    const channelId = idParam(ctx.params, 'channel_id');
+    const audit = openAudit(services, ctx, 'restore_channel', { objectType: 'channel', parameters: { channel_id: channelId } });
+    const row = await audit.run(async (trx, afterCommit) => channels.setChannelArchived(trx, deps, afterCommit, actor, await loadChannelAccess(trx, actor, channelId), false));
     sendJson(ctx, 200, presentChannel(row));
   });
 
@@ -115,10 +124,12 @@ export function channelRoutes(services: Services): Router<AppState> {
 
   router.post('/channels/:channel_id/members', kit.auth, kit.body(schema.addMemberBody), async (ctx) => {
     const actor = actorOf(ctx.state);
-    const access = await loadChannelAccess(db, actor, idParam(ctx.params, 'channel_id'));
+    const channelId = idParam(ctx.params, 'channel_id');
     const body = bodyOf(schema.addMemberBody, ctx.state);
     const ids = body.user_ids ?? [body.user_id!];
-    const members = await inTransaction(db, async (trx, afterCommit) => {
+    const audit = openAudit(services, ctx, 'add_channel_members', { objectType: 'channel_member', parameters: { channel_id: channelId, user_ids: ids } });
+    const members = await audit.run(async (trx, afterCommit) => {
+      const access = await loadChannelAccess(trx, actor, channelId);
       const added = [];
       for (const userId of ids) added.push(await channels.addMemberToChannel(trx, deps, afterCommit, actor, access, userId));
       return added;
@@ -128,18 +139,25 @@ export function channelRoutes(services: Services): Router<AppState> {
 
   router.delete('/channels/:channel_id/members/:user_id', kit.auth, async (ctx) => {
     const actor = actorOf(ctx.state);
-    const access = await loadChannelAccess(db, actor, idParam(ctx.params, 'channel_id'));
+    const channelId = idParam(ctx.params, 'channel_id');
     const userId = userIdParam(ctx.params, actor);
-    await inTransaction(db, (trx, afterCommit) => channels.removeMemberFromChannel(trx, deps, afterCommit, actor, access, userId));
+    const audit = openAudit(services, ctx, 'remove_channel_member', { objectType: 'channel_member', parameters: { channel_id: channelId, user_id: userId } });
+    await audit.run(async (trx, afterCommit) => channels.removeMemberFromChannel(trx, deps, afterCommit, actor, await loadChannelAccess(trx, actor, channelId), userId));
     sendOk(ctx);
   });
 
   router.put('/channels/:channel_id/members/:user_id/schemeRoles', kit.auth, kit.body(schema.schemeRolesBody), async (ctx) => {
     const actor = actorOf(ctx.state);
-    const access = await authorizeChannel(db, actor, idParam(ctx.params, 'channel_id'), 'manage_channel_roles');
+    const channelId = idParam(ctx.params, 'channel_id');
     const userId = userIdParam(ctx.params, actor);
-    const updated = await db('channel_members').where({ channel_id: access.channel.id, user_id: userId, scheme_guest: false }).update({ ...bodyOf(schema.schemeRolesBody, ctx.state), last_update_at: nowMs() });
-    if (!updated) throw new NotFoundError('app.channel.get_member.missing.app_error', 'That user is not a member of the channel.');
+    const roles = bodyOf(schema.schemeRolesBody, ctx.state);
+    const audit = openAudit(services, ctx, 'update_channel_member_roles', { objectType: 'channel_member', parameters: { channel_id: channelId, user_id: userId, ...roles } });
+    const access = await audit.run(async (trx) => {
+      const access = await authorizeChannel(trx, actor, channelId, 'manage_channel_roles');
+      const updated = await trx('channel_members').where({ channel_id: access.channel.id, user_id: userId, scheme_guest: false }).update({ ...roles, last_update_at: nowMs() });
+      if (!updated) throw new NotFoundError('app.channel.get_member.missing.app_error', 'That user is not a member of the channel.');
+      return access;
+    });
     events.publish({ event: 'channel_member_updated', data: { channel_id: access.channel.id, user_id: userId }, broadcast: { user_id: userId } });
     sendOk(ctx);
   });

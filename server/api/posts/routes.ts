@@ -13,6 +13,7 @@ import { addReaction, removeReaction } from '../../posts/reactions.ts';
 import { RecentPostsCache } from '../../posts/recent-cache.ts';
 import { createPost, deletePost, loadPostAccess, mayReadHistory, patchPost, type PostDeps } from '../../posts/service.ts';
 import type { Services } from '../../services.ts';
+import { auditPrivilegedRead } from '../audited.ts';
 import { idParam, queryOf, routeKit } from '../kit.ts';
 import { userIdParam } from '../users/routes.ts';
 import * as schema from './schema.ts';
@@ -42,8 +43,10 @@ export function postRoutes(services: Services, fileDeps: PostRouteDeps = {}): Ro
 
   router.get('/channels/:channel_id/posts', kit.auth, async (ctx) => {
     const actor = actorOf(ctx.state);
-    const { channel } = await accessCache.authorize(db, actor, idParam(ctx.params, 'channel_id'), 'read_channel');
+    const access = await accessCache.authorize(db, actor, idParam(ctx.params, 'channel_id'), 'read_channel');
+    const { channel } = access;
     const q = queryOf(schema.channelPostsQuery, ctx.query);
+    await auditPrivilegedRead(services, ctx, access, { page: q.page, per_page: q.per_page, since: q.since, before: q.before, after: q.after });
     const load = async () => JSON.stringify(await channelPosts(db, channel.id, { page: q.page, perPage: q.per_page, since: q.since, before: q.before, after: q.after }, loadFiles));
     const newestPage = q.page === 0 && q.since === undefined && !q.before && !q.after;
     sendJsonText(ctx, 200, newestPage ? await recent.get(channel.id, String(q.per_page), load) : await load());
@@ -51,7 +54,9 @@ export function postRoutes(services: Services, fileDeps: PostRouteDeps = {}): Ro
 
   router.get('/channels/:channel_id/pinned', kit.auth, async (ctx) => {
     const actor = actorOf(ctx.state);
-    const { channel } = await authorizeChannel(db, actor, idParam(ctx.params, 'channel_id'), 'read_channel');
+    const access = await authorizeChannel(db, actor, idParam(ctx.params, 'channel_id'), 'read_channel');
+    const { channel } = access;
+    await auditPrivilegedRead(services, ctx, access, { pinned: true });
     const rows = (await db('posts').where({ channel_id: channel.id, is_pinned: true, delete_at: 0 }).orderBy('create_at', 'desc').limit(200)) as PostRow[];
     sendJson(ctx, 200, await buildPostList(db, rows, {}, loadFiles));
   });
@@ -73,12 +78,14 @@ export function postRoutes(services: Services, fileDeps: PostRouteDeps = {}): Ro
   });
 
   router.get('/posts/:post_id', kit.auth, async (ctx) => {
-    const { post } = await loadPostAccess(db, actorOf(ctx.state), idParam(ctx.params, 'post_id'));
+    const { post, access } = await loadPostAccess(db, actorOf(ctx.state), idParam(ctx.params, 'post_id'));
+    await auditPrivilegedRead(services, ctx, access, { post_id: post.id });
     sendJson(ctx, 200, await present(post));
   });
 
   router.get('/posts/:post_id/thread', kit.auth, async (ctx) => {
-    const { post } = await loadPostAccess(db, actorOf(ctx.state), idParam(ctx.params, 'post_id'));
+    const { post, access } = await loadPostAccess(db, actorOf(ctx.state), idParam(ctx.params, 'post_id'));
+    await auditPrivilegedRead(services, ctx, access, { post_id: post.id, thread: true });
     sendJson(ctx, 200, await threadPosts(db, post.root_id || post.id, loadFiles));
   });
 

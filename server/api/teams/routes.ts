@@ -2,7 +2,6 @@ import { Router } from '@koa/router';
 import type { Knex } from 'knex';
 import type { Actor } from '../../auth/actor.ts';
 import { authorize, can, type Resource } from '../../auth/policy.ts';
-import { inTransaction } from '../../db/transaction.ts';
 import { actorOf } from '../../http/authenticate.ts';
 import { sendJson, sendOk } from '../../http/respond.ts';
 import type { AppState } from '../../http/state.ts';
@@ -12,6 +11,7 @@ import { nowMs } from '../../lib/clock.ts';
 import type { Services } from '../../services.ts';
 import { presentTeam, presentTeamMember, type TeamMemberRow, type TeamRow } from '../../teams/model.ts';
 import { addTeamMember, createTeam, getTeam, getTeamMember, removeTeamMember } from '../../teams/service.ts';
+import { openAudit } from '../audited.ts';
 import { idParam, queryOf, routeKit } from '../kit.ts';
 import { pagingQuery } from '../users/schema.ts';
 import { userIdParam } from '../users/routes.ts';
@@ -36,8 +36,14 @@ export function teamRoutes(services: Services): Router<AppState> {
 
   router.post('/teams', kit.auth, kit.body(schema.createTeamBody), async (ctx) => {
     const actor = actorOf(ctx.state);
-    authorize(actor, 'create_team', { kind: 'system' });
-    const team = await inTransaction(db, (trx, afterCommit) => createTeam(trx, { events }, afterCommit, actor, bodyOf(schema.createTeamBody, ctx.state)));
+    const body = bodyOf(schema.createTeamBody, ctx.state);
+    const audit = openAudit(services, ctx, 'create_team', { objectType: 'team', parameters: body });
+    const team = await audit.run(async (trx, afterCommit) => {
+      authorize(actor, 'create_team', { kind: 'system' });
+      const created = await createTeam(trx, { events }, afterCommit, actor, body);
+      audit.result({ team_id: created.id, name: created.name, type: created.type });
+      return created;
+    });
     sendJson(ctx, 201, presentTeam(team, true));
   });
 
@@ -68,19 +74,30 @@ export function teamRoutes(services: Services): Router<AppState> {
 
   router.put('/teams/:team_id/patch', kit.auth, kit.body(schema.patchTeamBody), async (ctx) => {
     const actor = actorOf(ctx.state);
-    const { team, resource } = await loadTeamAccess(db, actor, idParam(ctx.params, 'team_id'));
-    authorize(actor, 'manage_team', resource);
-    const [row] = await db('teams').where({ id: team.id }).update({ ...bodyOf(schema.patchTeamBody, ctx.state), update_at: nowMs() }).returning('*');
+    const teamId = idParam(ctx.params, 'team_id');
+    const patch = bodyOf(schema.patchTeamBody, ctx.state);
+    const audit = openAudit(services, ctx, 'patch_team', { objectType: 'team', parameters: { team_id: teamId, ...patch } });
+    const { team, row } = await audit.run(async (trx) => {
+      const { team, resource } = await loadTeamAccess(trx, actor, teamId);
+      authorize(actor, 'manage_team', resource);
+      const [row] = await trx('teams').where({ id: team.id }).update({ ...patch, update_at: nowMs() }).returning('*');
+      return { team, row };
+    });
     events.publish({ event: 'update_team', data: { team: JSON.stringify(presentTeam(row, false)) }, broadcast: { team_id: team.id } });
     sendJson(ctx, 200, presentTeam(row, true));
   });
 
   router.delete('/teams/:team_id', kit.auth, async (ctx) => {
     const actor = actorOf(ctx.state);
-    const { team, resource } = await loadTeamAccess(db, actor, idParam(ctx.params, 'team_id'));
-    authorize(actor, 'manage_team', resource);
-    // Archiving only: a team's messages stay for compliance; permanent deletion is retention's job.
-    await db('teams').where({ id: team.id }).update({ delete_at: nowMs(), update_at: nowMs() });
+    const teamId = idParam(ctx.params, 'team_id');
+    const audit = openAudit(services, ctx, 'delete_team', { objectType: 'team', parameters: { team_id: teamId } });
+    const team = await audit.run(async (trx) => {
+      const { team, resource } = await loadTeamAccess(trx, actor, teamId);
+      authorize(actor, 'manage_team', resource);
+      // Archiving only: a team's messages stay for compliance; permanent deletion is retention's job.
+      await trx('teams').where({ id: team.id }).update({ delete_at: nowMs(), update_at: nowMs() });
+      return team;
+    });
     events.publish({ event: 'delete_team', data: { team: JSON.stringify(presentTeam(team, false)) }, broadcast: { team_id: team.id } });
     sendOk(ctx);
   });
@@ -121,32 +138,46 @@ export function teamRoutes(services: Services): Router<AppState> {
 
   router.post('/teams/:team_id/members', kit.auth, kit.body(schema.addTeamMemberBody), async (ctx) => {
     const actor = actorOf(ctx.state);
-    const { team, resource } = await loadTeamAccess(db, actor, idParam(ctx.params, 'team_id'));
+    const teamId = idParam(ctx.params, 'team_id');
     const { user_id } = bodyOf(schema.addTeamMemberBody, ctx.state);
-    // Joining an open team yourself needs join_public_teams; adding anyone else needs add_user_to_team.
-    const selfJoin = user_id === actor.userId && team.type === 'O' && team.allow_open_invite && can(actor, 'join_public_teams', { kind: 'system' });
-    if (!selfJoin) authorize(actor, 'add_user_to_team', resource);
-    if (team.delete_at > 0) throw new ForbiddenError('api.team.add_user_to_team.archived', 'The team is archived.');
-    const member = await inTransaction(db, (trx, afterCommit) => addTeamMember(trx, { events }, afterCommit, { team, userId: user_id }));
+    const audit = openAudit(services, ctx, 'add_team_member', { objectType: 'team_member', parameters: { team_id: teamId, user_id } });
+    const member = await audit.run(async (trx, afterCommit) => {
+      const { team, resource } = await loadTeamAccess(trx, actor, teamId);
+      // Joining an open team yourself needs join_public_teams; adding anyone else needs add_user_to_team.
+      const selfJoin = user_id === actor.userId && team.type === 'O' && team.allow_open_invite && can(actor, 'join_public_teams', { kind: 'system' });
+      if (!selfJoin) authorize(actor, 'add_user_to_team', resource);
+      if (team.delete_at > 0) throw new ForbiddenError('api.team.add_user_to_team.archived', 'The team is archived.');
+      return addTeamMember(trx, { events }, afterCommit, { team, userId: user_id });
+    });
     sendJson(ctx, 201, presentTeamMember(member));
   });
 
   router.delete('/teams/:team_id/members/:user_id', kit.auth, async (ctx) => {
     const actor = actorOf(ctx.state);
-    const { team, resource } = await loadTeamAccess(db, actor, idParam(ctx.params, 'team_id'));
+    const teamId = idParam(ctx.params, 'team_id');
     const userId = userIdParam(ctx.params, actor);
-    if (userId !== actor.userId) authorize(actor, 'remove_user_from_team', resource);
-    await inTransaction(db, (trx, afterCommit) => removeTeamMember(trx, { events }, afterCommit, { team, userId, removerId: actor.userId }));
+    const audit = openAudit(services, ctx, 'remove_team_member', { objectType: 'team_member', parameters: { team_id: teamId, user_id: userId } });
+    await audit.run(async (trx, afterCommit) => {
+      const { team, resource } = await loadTeamAccess(trx, actor, teamId);
+      if (userId !== actor.userId) authorize(actor, 'remove_user_from_team', resource);
+      await removeTeamMember(trx, { events }, afterCommit, { team, userId, removerId: actor.userId });
+    });
     sendOk(ctx);
   });
 
   router.put('/teams/:team_id/members/:user_id/schemeRoles', kit.auth, kit.body(schema.updateSchemeRolesBody), async (ctx) => {
     const actor = actorOf(ctx.state);
-    const { team, resource } = await loadTeamAccess(db, actor, idParam(ctx.params, 'team_id'));
-    authorize(actor, 'manage_team_roles', resource);
+    const teamId = idParam(ctx.params, 'team_id');
     const userId = userIdParam(ctx.params, actor);
-    const updated = await db('team_members').where({ team_id: team.id, user_id: userId, delete_at: 0, scheme_guest: false }).update(bodyOf(schema.updateSchemeRolesBody, ctx.state));
-    if (!updated) throw new NotFoundError('app.team.get_member.missing.app_error', 'That user is not a member of the team.');
+    const roles = bodyOf(schema.updateSchemeRolesBody, ctx.state);
+    const audit = openAudit(services, ctx, 'update_team_member_roles', { objectType: 'team_member', parameters: { team_id: teamId, user_id: userId, ...roles } });
+    const team = await audit.run(async (trx) => {
+      const { team, resource } = await loadTeamAccess(trx, actor, teamId);
+      authorize(actor, 'manage_team_roles', resource);
+      const updated = await trx('team_members').where({ team_id: team.id, user_id: userId, delete_at: 0, scheme_guest: false }).update(roles);
+      if (!updated) throw new NotFoundError('app.team.get_member.missing.app_error', 'That user is not a member of the team.');
+      return team;
+    });
     events.publish({ event: 'memberrole_updated', data: { team_id: team.id, user_id: userId }, broadcast: { user_id: userId } });
     sendOk(ctx);
   });

@@ -1,10 +1,10 @@
 import { Router } from '@koa/router';
+import type { Knex } from 'knex';
 import type { Actor } from '../../auth/actor.ts';
 import { passwordLogin } from '../../auth/login.ts';
 import { LoginThrottle } from '../../auth/login-throttle.ts';
 import { authorize } from '../../auth/policy.ts';
-import { forgetCachedSessions, revokeAllSessions, revokeSession, revokeToken } from '../../auth/sessions.ts';
-import { inTransaction } from '../../db/transaction.ts';
+import { forgetCachedSessions, hashToken, revokeAllSessions, revokeSession, revokeToken } from '../../auth/sessions.ts';
 import { actorOf, credentialOf, CSRF_COOKIE, SESSION_COOKIE, USER_COOKIE } from '../../http/authenticate.ts';
 import { setCookies } from '../../http/cookies.ts';
 import { sendSessionCredentials } from '../../http/login-session.ts';
@@ -17,6 +17,7 @@ import type { Services } from '../../services.ts';
 import { presentUser, type UserRow } from '../../users/presenter.ts';
 import { findVisibleUser, visibleUsers } from '../../users/queries.ts';
 import { createUser, getUser, normaliseRoles } from '../../users/service.ts';
+import { openAudit, type AuditedRequest } from '../audited.ts';
 import { idParam, queryOf, routeKit } from '../kit.ts';
 import * as schema from './schema.ts';
 
@@ -38,10 +39,16 @@ export function userRoutes(services: Services): Router<AppState> {
 
   router.post('/users/login', kit.body(schema.loginBody), async (ctx) => {
     const body = bodyOf(schema.loginBody, ctx.state);
+    const audit = openAudit(services, ctx, 'login', { objectType: 'session', parameters: { login_id: body.login_id, device_id: body.device_id, ldap_only: body.ldap_only } });
+    const onSession = (trx: Knex.Transaction, { user, session }: { user: UserRow; session: { id: string } }) =>
+      audit.actingUser(user.id, session.id).result({ user_id: user.id, session_id: session.id }).write(trx, 'success');
     const login = await passwordLogin(
-      { db, throttle, lifetimeMs: services.sessionPolicy.lifetimeMs, disableLocalLoginForSso: config.disableLocalLoginForSso, directory: services.identity.directoryLogin },
+      { db, throttle, lifetimeMs: services.sessionPolicy.lifetimeMs, disableLocalLoginForSso: config.disableLocalLoginForSso, directory: services.identity.directoryLogin, onSession },
       { loginId: body.login_id, password: body.password, deviceId: body.device_id, ipAddress: ctx.ip, ldapOnly: body.ldap_only === true || body.ldap_only === 'true' },
-    );
+    ).catch(async (err: unknown) => {
+      await audit.fail(err);
+      throw err;
+    });
     sendSessionCredentials(ctx, { secureCookies: config.secureCookies, lifetimeMs: services.sessionPolicy.lifetimeMs }, login);
     sendJson(ctx, 200, presentUser(login.user, 'system'));
   });
@@ -49,8 +56,10 @@ export function userRoutes(services: Services): Router<AppState> {
   router.post('/users/logout', async (ctx) => {
     // Logging out with a dead session still clears the browser's cookies.
     const credential = credentialOf(ctx);
-    if (credential) {
-      const sessionId = await revokeToken(db, credential.token);
+    const session = credential && (await db('sessions').where({ token_hash: hashToken(credential.token) }).first('id', 'user_id'));
+    if (credential && session) {
+      const audit = openAudit(services, ctx, 'logout', { objectType: 'session', parameters: { session_id: session.id } }).actingUser(session.user_id, session.id);
+      const sessionId = await audit.run((trx) => revokeToken(trx, credential.token));
       if (sessionId) services.realtime.disconnectSession(sessionId, 'logout');
     }
     const gone = { httpOnly: false, secure: config.secureCookies, maxAgeSeconds: 0 };
@@ -62,12 +71,22 @@ export function userRoutes(services: Services): Router<AppState> {
     // Open sign-up lets anyone register; otherwise only an authenticated user manager may create accounts.
     if (config.openSignup && !credentialOf(ctx)) return next();
     await kit.auth(ctx, async () => {
-      authorize(actorOf(ctx.state), 'create_user', { kind: 'system' });
+      try {
+        authorize(actorOf(ctx.state), 'create_user', { kind: 'system' });
+      } catch (err) {
+        await openAudit(services, ctx, 'create_user', { objectType: 'user' }).fail(err);
+        throw err;
+      }
       await next();
     });
   }, kit.body(schema.createUserBody), async (ctx) => {
     const body = bodyOf(schema.createUserBody, ctx.state);
-    const created = await createUser(db, body);
+    const audit = openAudit(services, ctx, 'create_user', { objectType: 'user', parameters: body });
+    const created = await audit.run(async (trx) => {
+      const user = await createUser(trx, body);
+      audit.result({ user_id: user.id, username: user.username, roles: user.roles });
+      return user;
+    });
     sendJson(ctx, 201, presentUser(created, ctx.state.actor ?? 'system'));
   });
 
@@ -126,20 +145,26 @@ export function userRoutes(services: Services): Router<AppState> {
   router.put('/users/:user_id/patch', kit.auth, kit.body(schema.patchUserBody), async (ctx) => {
     const actor = actorOf(ctx.state);
     const id = userIdParam(ctx.params, actor);
-    authorizeSelfOrManager(actor, id);
     const patch = bodyOf(schema.patchUserBody, ctx.state);
-    await getUser(db, id);
-    const [row] = await db('users').where({ id }).update({ ...patch, update_at: nowMs() }).returning('*');
+    const audit = openAudit(services, ctx, 'update_user', { objectType: 'user', parameters: { user_id: id, ...patch } });
+    const row = await audit.run(async (trx) => {
+      authorizeSelfOrManager(actor, id);
+      await getUser(trx, id);
+      const [updated] = await trx('users').where({ id }).update({ ...patch, update_at: nowMs() }).returning('*');
+      return updated;
+    });
     sendJson(ctx, 200, presentUser(row, actor));
   });
 
   router.put('/users/:user_id/roles', kit.auth, kit.body(schema.updateRolesBody), async (ctx) => {
     const actor = actorOf(ctx.state);
     const id = userIdParam(ctx.params, actor);
-    authorize(actor, 'manage_system', { kind: 'system' });
-    const roles = normaliseRoles(bodyOf(schema.updateRolesBody, ctx.state).roles);
-    await getUser(db, id);
-    await inTransaction(db, async (trx) => {
+    const requested = bodyOf(schema.updateRolesBody, ctx.state).roles;
+    const audit = openAudit(services, ctx, 'update_user_roles', { objectType: 'user', parameters: { user_id: id, roles: requested } });
+    await audit.run(async (trx) => {
+      authorize(actor, 'manage_system', { kind: 'system' });
+      const roles = normaliseRoles(requested);
+      audit.prior({ roles: (await getUser(trx, id)).roles }).result({ roles });
       await trx('users').where({ id }).update({ roles, update_at: nowMs() });
       // Sessions carry the roles they were issued with; make new roles take effect now.
       await trx('sessions').where({ user_id: id }).update({ roles });
@@ -148,13 +173,15 @@ export function userRoutes(services: Services): Router<AppState> {
     sendOk(ctx);
   });
 
-  const setActive = async (actor: Actor, id: string, active: boolean) => {
-    authorize(actor, 'manage_users', { kind: 'system' });
-    const target = await getUser(db, id);
-    if (target.roles.includes('system_admin') && !actor.roles.has('system_admin')) {
-      throw new ForbiddenError('api.context.permissions.app_error', 'Only a system admin can change another system admin.');
-    }
-    await inTransaction(db, async (trx) => {
+  const setActive = async (ctx: AuditedRequest, actor: Actor, id: string, active: boolean) => {
+    const audit = openAudit(services, ctx, 'update_user_active', { objectType: 'user', parameters: { user_id: id, active } });
+    await audit.run(async (trx) => {
+      authorize(actor, 'manage_users', { kind: 'system' });
+      const target = await getUser(trx, id);
+      if (target.roles.includes('system_admin') && !actor.roles.has('system_admin')) {
+        throw new ForbiddenError('api.context.permissions.app_error', 'Only a system admin can change another system admin.');
+      }
+      audit.prior({ delete_at: target.delete_at });
       await trx('users').where({ id }).update({ delete_at: active ? 0 : nowMs(), update_at: nowMs() });
       if (!active) await revokeAllSessions(trx, id);
     });
@@ -164,13 +191,13 @@ export function userRoutes(services: Services): Router<AppState> {
 
   router.put('/users/:user_id/active', kit.auth, kit.body(schema.updateActiveBody), async (ctx) => {
     const actor = actorOf(ctx.state);
-    await setActive(actor, userIdParam(ctx.params, actor), bodyOf(schema.updateActiveBody, ctx.state).active);
+    await setActive(ctx, actor, userIdParam(ctx.params, actor), bodyOf(schema.updateActiveBody, ctx.state).active);
     sendOk(ctx);
   });
 
   router.delete('/users/:user_id', kit.auth, async (ctx) => {
     const actor = actorOf(ctx.state);
-    await setActive(actor, userIdParam(ctx.params, actor), false);
+    await setActive(ctx, actor, userIdParam(ctx.params, actor), false);
     sendOk(ctx);
   });
 
@@ -188,21 +215,27 @@ export function userRoutes(services: Services): Router<AppState> {
   router.post('/users/:user_id/sessions/revoke', kit.auth, kit.body(schema.sessionIdBody), async (ctx) => {
     const actor = actorOf(ctx.state);
     const id = userIdParam(ctx.params, actor);
-    if (actor.userId !== id) authorize(actor, 'revoke_user_sessions', { kind: 'system' });
     const { session_id } = bodyOf(schema.sessionIdBody, ctx.state);
-    const owned = await db('sessions').where({ id: session_id, user_id: id }).first();
-    if (owned) {
-      await revokeSession(db, session_id);
-      services.realtime.disconnectSession(session_id, 'revoked');
-    }
+    const audit = openAudit(services, ctx, 'revoke_session', { objectType: 'session', parameters: { user_id: id, session_id } });
+    const owned = await audit.run(async (trx) => {
+      if (actor.userId !== id) authorize(actor, 'revoke_user_sessions', { kind: 'system' });
+      const row = await trx('sessions').where({ id: session_id, user_id: id }).first('id');
+      if (row) await revokeSession(trx, session_id);
+      audit.result({ revoked: Boolean(row) });
+      return row;
+    });
+    if (owned) services.realtime.disconnectSession(session_id, 'revoked');
     sendOk(ctx);
   });
 
   router.post('/users/:user_id/sessions/revoke/all', kit.auth, async (ctx) => {
     const actor = actorOf(ctx.state);
     const id = userIdParam(ctx.params, actor);
-    if (actor.userId !== id) authorize(actor, 'revoke_user_sessions', { kind: 'system' });
-    await revokeAllSessions(db, id);
+    const audit = openAudit(services, ctx, 'revoke_all_sessions', { objectType: 'session', parameters: { user_id: id } });
+    await audit.run(async (trx) => {
+      if (actor.userId !== id) authorize(actor, 'revoke_user_sessions', { kind: 'system' });
+      audit.result({ revoked: await revokeAllSessions(trx, id) });
+    });
     services.realtime.disconnectUser(id, 'revoked');
     sendOk(ctx);
   });

@@ -3,12 +3,12 @@ import { z } from 'zod';
 import * as tokens from '../../bots/access-tokens.ts';
 import { presentAccessToken } from '../../bots/model.ts';
 import type { SessionsEnded } from '../../bots/service.ts';
-import { inTransaction } from '../../db/transaction.ts';
 import { actorOf } from '../../http/authenticate.ts';
 import { sendJson, sendOk } from '../../http/respond.ts';
 import type { AppState } from '../../http/state.ts';
 import { bodyOf } from '../../http/validate.ts';
 import type { Services } from '../../services.ts';
+import { openAudit } from '../audited.ts';
 import { idParam, queryOf, routeKit } from '../kit.ts';
 import { userIdParam } from './routes.ts';
 import { pagingQuery, tokenIdBody } from './schema.ts';
@@ -34,7 +34,12 @@ export function userTokenRoutes(services: Services): Router<AppState> {
     const actor = actorOf(ctx.state);
     const userId = userIdParam(ctx.params, actor);
     const { description } = bodyOf(createTokenBody, ctx.state);
-    const { row, token } = await inTransaction(db, (trx) => tokens.createAccessToken(trx, actor, userId, description));
+    const audit = openAudit(services, ctx, 'create_user_access_token', { objectType: 'user_access_token', parameters: { user_id: userId, description } });
+    const { row, token } = await audit.run(async (trx) => {
+      const created = await tokens.createAccessToken(trx, actor, userId, description);
+      audit.result({ token_id: created.row.id });
+      return created;
+    });
     sendJson(ctx, 200, presentAccessToken(row, token));
   });
 
@@ -58,7 +63,8 @@ export function userTokenRoutes(services: Services): Router<AppState> {
   router.post('/users/tokens/revoke', kit.auth, kit.body(tokenIdBody), async (ctx) => {
     const actor = actorOf(ctx.state);
     const { token_id } = bodyOf(tokenIdBody, ctx.state);
-    await inTransaction(db, (trx, afterCommit) => tokens.revokeAccessToken(trx, afterCommit, actor, token_id, ended));
+    const audit = openAudit(services, ctx, 'revoke_user_access_token', { objectType: 'user_access_token', parameters: { token_id } });
+    await audit.run((trx, afterCommit) => tokens.revokeAccessToken(trx, afterCommit, actor, token_id, ended));
     sendOk(ctx);
   });
 
@@ -66,7 +72,8 @@ export function userTokenRoutes(services: Services): Router<AppState> {
     router.post(`/users/tokens/${path}`, kit.auth, kit.body(tokenIdBody), async (ctx) => {
       const actor = actorOf(ctx.state);
       const { token_id } = bodyOf(tokenIdBody, ctx.state);
-      await inTransaction(db, (trx, afterCommit) => tokens.setAccessTokenActive(trx, afterCommit, actor, token_id, active, ended));
+      const audit = openAudit(services, ctx, `${path}_user_access_token`, { objectType: 'user_access_token', parameters: { token_id } });
+      await audit.run((trx, afterCommit) => tokens.setAccessTokenActive(trx, afterCommit, actor, token_id, active, ended));
       sendOk(ctx);
     });
   }

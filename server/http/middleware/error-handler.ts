@@ -37,7 +37,8 @@ export interface ErrorBody {
   status_code: number;
 }
 
-function statusOf(err: AppError): number {
+/** The HTTP status an error class maps to (audit records note it too). */
+export function statusOf(err: AppError): number {
   for (const [cls, status] of statusByClass) if (err instanceof cls) return status;
   return 500;
 }
