@@ -162,6 +162,7 @@ export class JobWorker {
       signal: controller.signal,
       throwIfStopped: () => controller.signal.throwIfAborted(),
       async checkpoint<T>(update: JobUpdate, work?: (trx: Knex.Transaction) => Promise<T>): Promise<T | undefined> {
+        controller.signal.throwIfAborted();
         try {
           const { result, status } = await db.transaction(async (trx) => {
             // The fence: locks the job row and fails unless this worker still holds the lease.
@@ -169,6 +170,8 @@ export class JobWorker {
             return { result: work ? await work(trx) : undefined, status };
           });
           if (status === 'cancel_requested') stop('cancel');
+          // What was just committed stays; a job told to stop goes no further.
+          controller.signal.throwIfAborted();
           return result;
         } catch (err) {
           if (err instanceof LeaseLostError) stop('lease_lost');
