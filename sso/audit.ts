@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { Logger } from '../server/lib/logger.ts';
+import { recordAudit } from '../audit/index.ts';
 
 /** Identity events that belong in the audit log. */
 export type IdentityAuditEvent =
@@ -12,15 +13,30 @@ export type IdentityAuditEvent =
   | { event: 'directory_user_deactivated' | 'directory_user_reactivated'; userId: string; source: string }
   | { event: 'directory_sync'; source: string; trigger: string; counts: Record<string, number>; status: string };
 
+const objectTypes: Record<IdentityAuditEvent['event'], string> = {
+  sso_login: 'session', sso_login_refused: 'session', group_member_added: 'group_member', group_member_removed: 'group_member',
+  group_sync_added_to_team: 'team_member', group_sync_removed_from_team: 'team_member', group_sync_added_to_channel: 'channel_member',
+  group_sync_removed_from_channel: 'channel_member', group_roles_changed: 'user', directory_user_deactivated: 'user', directory_user_reactivated: 'user',
+  directory_sync: 'directory_sync',
+};
+
 /**
- * The single call site for identity audit records (sign-ins, refusals, group-sync changes). It runs in
- * the caller's transaction when there is one, so the record commits or rolls back with the change.
- *
- * AUDIT HOOK: the tamper-evident audit module (audit/) is being built concurrently and exports no
- * `recordAudit` yet. Until it does, events go to the structured log (`audit: true`). When it lands,
- * replace the body with `await recordAudit(trx, …)` — every identity event already passes through here.
+ * The single call site for identity audit records (sign-ins, refusals, group-sync changes): written to
+ * the tamper-evident audit log (audit/) in the caller's transaction, so the record commits or rolls
+ * back with the change and a failed audit write fails the action. Also logged, for operators.
  */
-export async function auditIdentity(_trx: Knex | Knex.Transaction | undefined, logger: Logger, record: IdentityAuditEvent): Promise<void> {
-  const level = record.event === 'sso_login_refused' ? 'warn' : 'info';
-  logger[level]({ audit: true, ...record }, `identity: ${record.event}`);
+export async function auditIdentity(db: Knex | Knex.Transaction, logger: Logger, record: IdentityAuditEvent): Promise<void> {
+  const refused = record.event === 'sso_login_refused';
+  const { event, ...details } = record;
+  const userId = 'userId' in record ? record.userId : '';
+  const ipAddress = 'ipAddress' in record ? record.ipAddress : '';
+  await recordAudit(db, {
+    event_name: event,
+    status: refused ? 'fail' : 'success',
+    actor: { user_id: userId, ip_address: ipAddress },
+    event: { object_type: objectTypes[event], parameters: details },
+    meta: { api_path: `identity:${'service' in record ? record.service : 'source' in record ? record.source : 'groups'}` },
+    error: refused ? { description: record.reason } : null,
+  });
+  logger[refused ? 'warn' : 'info']({ audit: true, ...record }, `identity: ${event}`);
 }

@@ -33,5 +33,5 @@ export async function signInExternal(
 export async function recordRefusal(deps: IdentityDeps, service: string, err: unknown, ipAddress: string): Promise<void> {
   const reason = err instanceof SsoRefusal ? err.reason : `internal error: ${(err as Error)?.message ?? String(err)}`;
   const subject = err instanceof SsoRefusal ? err.subject : undefined;
-  await auditIdentity(undefined, deps.logger, { event: 'sso_login_refused', service, reason, ipAddress, subject });
+  await auditIdentity(deps.db, deps.logger, { event: 'sso_login_refused', service, reason, ipAddress, subject });
 }

@@ -121,7 +121,7 @@ export class LdapService {
     }
     await this.deps.db('identity_sync_runs').where({ id: runId }).update({ status: result.status, finish_at: nowMs(), counts: JSON.stringify(counts), error: result.error ?? '' });
     await this.releaseLease(holder, result.status === 'success');
-    await auditIdentity(undefined, this.deps.logger, { event: 'directory_sync', source: 'ldap', trigger, counts, status: result.status });
+    await auditIdentity(this.deps.db, this.deps.logger, { event: 'directory_sync', source: 'ldap', trigger, counts, status: result.status });
     return result;
   }
 

@@ -83,3 +83,9 @@ export class Browser {
     throw new Error(`too many redirects from ${url}`);
   }
 }
+
+/** Audit records with this event name, sealed or still in the outbox (the tamper-evident log). */
+export async function auditRecords(app: TestApp, eventName: string): Promise<{ status: string; actor: { user_id: string }; event: { parameters: Record<string, unknown> }; error: { description?: string } }[]> {
+  const rows = (await app.ownerDb.raw('SELECT record FROM audit_outbox UNION ALL SELECT record FROM audit_log')).rows as { record: string }[];
+  return rows.map((r) => JSON.parse(r.record)).filter((r) => r.event_name === eventName);
+}

@@ -4,7 +4,7 @@ import { makeChannel, makeTeam, makeUser, type TestUser } from '../support/facto
 import { Directory } from '../../sso/ldap/directory.ts';
 import { escapeDnValue, escapeFilterValue } from '../../sso/ldap/escape.ts';
 import { BASE_DN, dnOf, groupDn, PASSWORD, SERVICE_DN, SERVICE_PASSWORD } from './directory-fixture.ts';
-import { captureLogs } from './helpers.ts';
+import { auditRecords, captureLogs } from './helpers.ts';
 import { slapdAvailable, startInProcessLdap, startSlapd, type TestDirectory } from './ldap-servers.ts';
 
 describe('LDAP escaping (RFC 4515 filters, RFC 4514 DNs)', () => {
@@ -117,6 +117,8 @@ for (const [name, start] of backends) {
       expect(await app.ownerDb('channel_members').where({ channel_id: channel.id, user_id: carol.id }).first()).to.equal(undefined);
       expect(logs.lines.some((l) => l.obj.event === 'group_sync_removed_from_channel' && l.obj.userId === carol.id)).to.equal(true);
       expect(logs.lines.some((l) => l.obj.event === 'group_member_removed' && l.obj.userId === carol.id)).to.equal(true);
+      expect((await auditRecords(app, 'group_sync_removed_from_channel')).some((r) => r.actor.user_id === carol.id), 'removal in the audit log').to.equal(true);
+      expect((await auditRecords(app, 'group_sync_added_to_channel')).some((r) => r.actor.user_id === carol.id), 'addition in the audit log').to.equal(true);
     });
 
     it('grants the roles a directory group carries, and takes them back with the group', async () => {

@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import { bootApp, request, type TestApp } from '../support/app.ts';
 import { makeTeam, makeUser, type TestUser } from '../support/factories.ts';
 import { newId } from '../../server/lib/ids.ts';
-import { Browser, captureLogs, freePort } from './helpers.ts';
+import { auditRecords, Browser, captureLogs, freePort } from './helpers.ts';
 import { TestOidcProvider } from './oidc-provider.ts';
 
 const clientId = 'custodian-test';
@@ -78,7 +78,8 @@ describe('OpenID Connect sign-in against a real provider (oidc-provider)', () =>
     expect(row.password_hash).to.equal(null);
     const session = await app.ownerDb('sessions').where({ user_id: me.json.id }).first();
     expect(session.props).to.include({ type: 'oidc', oidc_subject: 'bob-sub' });
-    expect(logs.lines.some((l) => l.obj.event === 'sso_login' && l.obj.userId === me.json.id), 'sign-in audited').to.equal(true);
+    expect(logs.lines.some((l) => l.obj.event === 'sso_login' && l.obj.userId === me.json.id), 'sign-in logged').to.equal(true);
+    expect((await auditRecords(app, 'sso_login')).some((r) => r.actor.user_id === me.json.id && r.status === 'success'), 'sign-in in the audit log').to.equal(true);
   });
 
   it('applies the groups claim at sign-in: a linked team is joined before the first sync', async () => {
@@ -121,6 +122,7 @@ describe('OpenID Connect sign-in against a real provider (oidc-provider)', () =>
       expect(res.headers.getSetCookie().some((c) => c.startsWith('MMAUTHTOKEN=') && !c.startsWith('MMAUTHTOKEN=;')), 'no session cookie').to.equal(false);
       expect(await app.ownerDb('sessions').count({ n: '*' })).to.deep.equal(before);
       expect(logs.refusals().join('\n')).to.match(reason);
+      expect((await auditRecords(app, 'sso_login_refused')).some((r) => r.status === 'fail' && reason.test(r.error.description ?? '')), 'refusal in the audit log').to.equal(true);
     });
   }
 
