@@ -47,7 +47,7 @@ describe('compliance export survives kill -9 of its worker', () => {
   let database: Awaited<ReturnType<typeof createTestDatabase>>;
   let db: Knex;
   let dataDir: string;
-  let children: ChildProcess[] = [];
+  const children: ChildProcess[] = [];
 
   before(async () => {
     database = await createTestDatabase();
