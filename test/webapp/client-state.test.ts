@@ -5,7 +5,7 @@ import type { Channel, ChannelMember, User } from '../../webapp/src/api/types.ts
 import { channelLabel, sidebarSections, signInOptions, teamUnread, unreadState } from '../../webapp/src/lib/channels.ts';
 import { parseRoute } from '../../webapp/src/lib/router.ts';
 import { RealtimeClient, type SocketLike } from '../../webapp/src/realtime/socket.ts';
-import { countNewPost, initialState, markRead, mergePosts, type State } from '../../webapp/src/state/store.ts';
+import { countNewPost, countReply, initialState, markRead, mergePosts, type State } from '../../webapp/src/state/store.ts';
 import { post } from './support/posts.ts';
 import { fakeBrowserGlobals, registerTsx } from './support/tsx.ts';
 
@@ -28,14 +28,22 @@ describe('webapp client state', () => {
       expect(s.posts['pending:me:1']).to.equal(undefined);
     });
 
-    it('keeps roots in the channel in time order and replies in their thread, counting them on the root', () => {
-      const root = post({ channel_id: 'c', create_at: 100 });
+    it('keeps roots in the channel in time order and replies in their thread', () => {
+      const root = post({ channel_id: 'c', create_at: 100, reply_count: 1 });
       const older = post({ channel_id: 'c', create_at: 50 });
       const reply = post({ channel_id: 'c', root_id: root.id, create_at: 200 });
       const s = mergePosts(initialState, [root, reply, older]);
       expect(s.channelPosts.c.order).to.deep.equal([older.id, root.id]);
       expect(s.threads[root.id]).to.deep.equal([reply.id]);
-      expect(s.posts[root.id].reply_count).to.equal(1);
+      expect(s.posts[root.id].reply_count).to.equal(1, 'loaded posts keep the server’s count');
+    });
+
+    it('counts a new reply on its root once', () => {
+      const root = post({ channel_id: 'c', reply_count: 3 });
+      const reply = post({ channel_id: 'c', root_id: root.id });
+      const s = countReply(mergePosts(mergePosts(initialState, [root]), [reply]), reply);
+      expect(s.posts[root.id].reply_count).to.equal(4);
+      expect(countReply(s, post({ channel_id: 'c' }))).to.equal(s, 'a root post changes nothing');
     });
 
     it('ignores stale copies and blanks deleted posts', () => {

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, type KeyboardEvent } from 'react';
+import { startTransition, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
 import type { Channel, Post, Team } from '../api/types.ts';
 import { buildMessageRows, dateLabel, type MessageRow } from '../lib/grouping.ts';
 import { loadOlder } from '../state/actions.ts';
@@ -7,6 +7,13 @@ import { PostItem } from './PostItem.tsx';
 
 /** Distance from the bottom (px) within which the list follows new messages. */
 const STICKY_PX = 80;
+/** The smallest height a message row can have: how many rows one screen can show at most. */
+const MIN_ROW_PX = 24;
+
+/** Rows to draw in the first frame: enough to fill the screen from the bottom, whatever the messages. */
+function firstFrameRows(): number {
+  return Math.ceil((typeof window === 'undefined' ? 1200 : window.innerHeight) / MIN_ROW_PX) + 4;
+}
 
 /** Moves focus between messages with the arrow keys, Home and End. */
 export function focusSibling(e: KeyboardEvent<HTMLElement>): void {
@@ -63,7 +70,13 @@ export function PostList({ team, channel }: { team: Team; channel: Channel }) {
   const posts = useAppState((s) => s.posts);
   const order = list?.order;
   const visible = useMemo(() => (order ?? []).map((id) => posts[id]).filter((p): p is Post => !!p), [order, posts]);
-  const rows = useMemo(() => buildMessageRows(visible), [visible]);
+  const allRows = useMemo(() => buildMessageRows(visible), [visible]);
+  // The first frame draws only the rows a screen can show (the newest); the rest follow right after
+  // it is painted, at low priority. The reader, at the bottom, sees no difference but gets the
+  // channel sooner.
+  const [limit, setLimit] = useState(firstFrameRows);
+  const complete = limit >= allRows.length;
+  const rows = useMemo(() => (complete ? allRows : allRows.slice(allRows.length - limit)), [allRows, complete, limit]);
   const scroller = useRef<HTMLDivElement>(null);
   const sentinel = useRef<HTMLDivElement>(null);
   const atBottom = useRef(true);
@@ -82,6 +95,12 @@ export function PostList({ team, channel }: { team: Team; channel: Channel }) {
     el.dataset.ready = 'true';
   }, [rows]);
 
+  useEffect(() => {
+    if (complete) return;
+    const frame = requestAnimationFrame(() => setTimeout(() => startTransition(() => setLimit(Infinity))));
+    return () => cancelAnimationFrame(frame);
+  }, [complete]);
+
   const onScroll = useCallback(() => {
     const el = scroller.current;
     if (!el) return;
@@ -91,13 +110,13 @@ export function PostList({ team, channel }: { team: Team; channel: Channel }) {
 
   useEffect(() => {
     const el = sentinel.current;
-    if (!el || !list?.hasOlder) return;
+    if (!el || !list?.hasOlder || !complete) return;
     const observer = new IntersectionObserver((entries) => {
       if (entries.some((e) => e.isIntersecting)) void loadOlder(channel.id);
     }, { root: scroller.current, rootMargin: '600px 0px 0px 0px' });
     observer.observe(el);
     return () => observer.disconnect();
-  }, [channel.id, list?.hasOlder, rows.length]);
+  }, [channel.id, list?.hasOlder, rows.length, complete]);
 
   // Images load after the first paint: keep the bottom in view while they do.
   useEffect(() => {
@@ -123,6 +142,7 @@ export function PostList({ team, channel }: { team: Team; channel: Channel }) {
       tabIndex={0}
       data-channel-id={channel.id}
       data-post-count={visible.length}
+      data-complete={complete || undefined}
     >
       <div ref={sentinel} className="history-top">
         {list?.loadingOlder ? 'Loading older messages…' : !list?.hasOlder ? <p className="channel-intro">This is the start of {channel.display_name || 'this conversation'}.</p> : null}

@@ -77,6 +77,7 @@ export function SearchPanel({ team, query, onClose }: { team: Team; query: strin
                     <a href={href} onClick={(e) => {
                       if (!isPlainClick(e)) return;
                       e.preventDefault();
+                      onClose();
                       navigate(href);
                     }}>
                       Jump to message

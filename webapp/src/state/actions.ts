@@ -6,7 +6,7 @@ import type { Channel, ChannelMember, Post, PostList, Reaction, User } from '../
 import { directPeer } from '../lib/channels.ts';
 import { RealtimeClient, websocketUrl, type ServerEvent } from '../realtime/socket.ts';
 import {
-  addChannelEverywhere, countNewPost, markRead, mergeChannels, mergeMembers, mergePosts, mergeUsers, patchPost, removePost, store, typingKey,
+  addChannelEverywhere, countNewPost, countReply, markRead, mergeChannels, mergeMembers, mergePosts, mergeUsers, patchPost, removePost, store, typingKey,
 } from './store.ts';
 
 const PAGE = 60;
@@ -190,15 +190,19 @@ function postsOf(list: PostList): Post[] {
 }
 
 const channelLoads = new Map<string, Promise<void>>();
+/** A channel loaded this recently, with the WebSocket connected since, needs no refetch. */
+const FRESH_MS = 60_000;
 
 /**
  * Loads the newest page of a channel, unless it is loaded already (then only what changed since).
  * Called on hover and focus too, so a click usually finds the posts in memory.
  */
-export function loadChannel(channelId: string): Promise<void> {
+export function loadChannel(channelId: string, force = false): Promise<void> {
   const running = channelLoads.get(channelId);
   if (running) return running;
   const known = store.get().channelPosts[channelId];
+  // While the WebSocket is up it keeps loaded channels current: no refetch on every hover.
+  if (!force && known && known.syncedAt > Date.now() - FRESH_MS && realtime?.connected) return Promise.resolve();
   const load = (async () => {
     const startedAt = Date.now();
     if (known && known.syncedAt > 0) {
@@ -279,7 +283,8 @@ export async function sendPost(channelId: string, message: string, options: { ro
   store.update((s) => mergePosts(s, [optimistic]));
   try {
     const post = await api.createPost({ channel_id: channelId, message, root_id: options.rootId, file_ids: options.fileIds, pending_post_id: pending });
-    store.update((s) => mergePosts(s, [post]));
+    // The WebSocket may have delivered (and counted) it already.
+    store.update((s) => (s.posts[post.id] ? mergePosts(s, [post]) : countReply(mergePosts(s, [post]), post)));
   } catch (err) {
     store.update((s) => patchPost(s, optimistic.id, (p) => ({ ...p, props: { ...p.props, failed: true } })));
     notify(describeError(err, 'Your message was not sent'));
@@ -406,7 +411,7 @@ export function applyEvent(event: ServerEvent): void {
       void ensureUsers([post.user_id]);
       store.update((st) => {
         let next = mergePosts(st, [post]);
-        if (!known) next = countNewPost(next, post, mentions.includes(me.id));
+        if (!known) next = countReply(countNewPost(next, post, mentions.includes(me.id)), post);
         return next;
       });
       setTyping(typingKey(post.channel_id, post.root_id), post.user_id, undefined);
@@ -494,7 +499,7 @@ async function refreshChannel(channelId: string): Promise<void> {
 async function resync(): Promise<void> {
   const s = store.get();
   await Promise.all(Object.keys(s.teamChannels).map((t) => loadTeam(t, true).catch(() => undefined)));
-  await Promise.all(Object.keys(store.get().channelPosts).map((c) => loadChannel(c).catch(() => undefined)));
+  await Promise.all(Object.keys(store.get().channelPosts).map((c) => loadChannel(c, true).catch(() => undefined)));
 }
 
 function startRealtime(): void {

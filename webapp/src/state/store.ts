@@ -127,8 +127,6 @@ export function mergePosts(state: State, incoming: readonly Post[], options: { c
     if (post.root_id) {
       threads[post.root_id] = [...(threads[post.root_id] ?? []), post.id];
       touchedThreads.add(post.root_id);
-      const root = posts[post.root_id];
-      if (root && !post.id.startsWith('pending:')) posts[post.root_id] = { ...root, reply_count: Math.max(root.reply_count, (threads[post.root_id] ?? []).filter((id) => !id.startsWith('pending:')).length) };
     } else {
       const list = channelPosts[post.channel_id] ?? { order: [], hasOlder: true, loadingOlder: false, syncedAt: 0 };
       channelPosts[post.channel_id] = { ...list, order: [...list.order, post.id] };
@@ -147,6 +145,12 @@ export function mergePosts(state: State, incoming: readonly Post[], options: { c
     };
   }
   return { ...state, posts, channelPosts, threads };
+}
+
+/** A new reply arrived (live or just sent): its root counts one more. Loaded posts carry the server's count. */
+export function countReply(state: State, reply: Post): State {
+  if (!reply.root_id) return state;
+  return patchPost(state, reply.root_id, (root) => ({ ...root, reply_count: root.reply_count + 1 }));
 }
 
 /** Removes a post (an optimistic one that failed, say) from every list. */
