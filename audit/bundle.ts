@@ -195,8 +195,12 @@ export async function verifyBundle(file: string, options: { trustedKeys?: Public
         else if (last > p.to_seq) findings.add(p.to_seq + 1, 'inserted', `the bundle holds records after ${p.to_seq}, where its signed trailer ends`);
         else if (p.head_hash !== walker.lastHash.toString('hex')) findings.add(last, 'modified', 'the last record does not match the signed trailer');
       }
-      if (walker.uncovered) findings.add(walker.firstUncovered, 'deleted', `${walker.uncovered} records are covered by no checkpoint in the bundle (a checkpoint was removed)`);
+      const inAnyCheckpoint = (seq: number) => checkpoints.some((c) => c.body.seq_start <= seq && seq <= c.body.seq_end);
+      // Records outside every checkpoint line: one was removed (a checkpoint that failed its checks is reported already).
+      if (walker.uncovered && !inAnyCheckpoint(walker.firstUncovered)) findings.add(walker.firstUncovered, 'deleted', `${walker.uncovered} records are covered by no checkpoint in the bundle (a checkpoint was removed)`);
     }
   }
+  // A checkpoint that starts before the bundle makes its first record the first untrustworthy one.
+  for (const f of findings.list) f.seq = Math.max(f.seq, header.from_seq);
   return finish(findings, { fromSeq: header.from_seq, toSeq: last, records: walker.records, checkpoints: checkpoints.length, signedThrough: walker.signedThrough, warnings });
 }

@@ -124,16 +124,21 @@ export class AuditService {
 
   private async streamLoop(): Promise<void> {
     while (!this.stopping) {
-      await this.drain().catch((err) => this.options.logger.warn({ err }, 'audit streaming failed; will retry from the cursor'));
+      await this.drain();
       await this.streamWaker.sleep(1000);
     }
   }
 
+  /** Delivers to each sink from its cursor; a sink that is down only delays itself. */
   private async drain(): Promise<void> {
-    const { db, nodeId } = this.options;
+    const { db, nodeId, logger } = this.options;
     for (const sink of this.sinks) {
-      await drainRecords(db, sink, `${sink.name}:${nodeId}`);
-      await drainCheckpoints(db, sink, `${sink.name}-checkpoints:${nodeId}`);
+      try {
+        await drainRecords(db, sink, `${sink.name}:${nodeId}`);
+        await drainCheckpoints(db, sink, `${sink.name}-checkpoints:${nodeId}`);
+      } catch (err) {
+        logger.warn({ err, sink: sink.name }, 'audit streaming failed; will retry from the cursor');
+      }
     }
   }
 

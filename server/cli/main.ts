@@ -14,6 +14,7 @@ import { withOwnerDatabase } from './database.ts';
 import { backupCommand, restoreCommand } from './backup.ts';
 import { verifyInstallCommand } from './verify-install.ts';
 import { exportCommand, exportUsage } from './export.ts';
+import { auditCommand, auditUsage } from './audit.ts';
 
 const EXIT_USAGE = 64;
 const EXIT_CONFIG = 78;
@@ -26,6 +27,7 @@ Commands:
   user create --email E --username U --password P [--system-admin]
                                       Create a local user
 ${exportUsage}
+${auditUsage}
   version                             Print the version
   backup --out FILE                   Write a consistent, checksummed backup (database, files, keys); works while the server runs
   restore --from FILE [--verify-only] Verify a backup, then restore it into a fresh data directory (or empty DATABASE_URL database)
@@ -115,6 +117,9 @@ async function main(argv: string[]): Promise<void> {
       return;
     case 'export':
       process.exitCode = await exportCommand(args, config, (cfg) => createLogger(cfg.logLevel === 'info' ? 'warn' : cfg.logLevel), (message) => new UsageError(message));
+      return;
+    case 'audit':
+      process.exitCode = await auditCommand(args, config, (cfg) => createLogger(cfg.logLevel === 'info' ? 'warn' : cfg.logLevel), (message) => new UsageError(message));
       return;
     case 'version':
     case '--version':
