@@ -7,11 +7,13 @@ import { auditRoutes } from './audits/routes.ts';
 import { botRoutes } from './bots/routes.ts';
 import { channelRoutes } from './channels/routes.ts';
 import { commandRoutes } from './commands/routes.ts';
+import { dataRetentionRoutes } from './data-retention/routes.ts';
 import { complianceRoutes } from './compliance/routes.ts';
 import { fileRoutes } from './files/routes.ts';
 import { postFileHooks } from '../files/service.ts';
 import { hookRoutes, incomingWebhookRootRoutes } from './hooks/routes.ts';
 import { jobRoutes } from './jobs/routes.ts';
+import { legalHoldRoutes } from './legal-holds/routes.ts';
 import { jobTypes } from '../job-types.ts';
 import { postRoutes } from './posts/routes.ts';
 import { searchRoutes } from './search/routes.ts';
@@ -46,6 +48,8 @@ export function apiRouters(services: Services): Router<AppState>[] {
     jobRoutes(services, jobTypes),
     complianceRoutes(services),
     auditRoutes(services),
+    legalHoldRoutes(services),
+    dataRetentionRoutes(services),
   ];
 }
 

@@ -88,6 +88,12 @@ export const settingSources = {
   exportSmtpCaFile: 'CUSTODIAN_EXPORT_SMTP_CA_FILE',
   /** Testing only: pause this many milliseconds between export steps (0 in production). */
   exportStepDelayMs: 'CUSTODIAN_EXPORT_STEP_DELAY_MS',
+  /** Time of the daily data retention run, HH:MM in UTC, or "off" (on-demand runs work either way). */
+  retentionDailyTime: 'CUSTODIAN_RETENTION_DAILY_TIME',
+  /** Posts (or files) per retention purge batch: one transaction, one audit record each. */
+  retentionBatchSize: 'CUSTODIAN_RETENTION_BATCH_SIZE',
+  /** Pause between retention purge batches, in milliseconds, so live traffic keeps its latency. */
+  retentionBatchPauseMs: 'CUSTODIAN_RETENTION_BATCH_PAUSE_MS',
   // Identity: SAML, OpenID Connect, LDAP (sso/). Rules across settings are in config/identity.ts.
   /** Refuse password login for accounts that belong to an SSO service (SAML, OIDC, LDAP). */
   disableLocalLoginForSso: 'CUSTODIAN_DISABLE_LOCAL_LOGIN_FOR_SSO',
@@ -239,6 +245,9 @@ export const configSchema = z.object({
   exportSmtpFrom: z.string().email('must be an email address').default('compliance-export@localhost.localdomain'),
   exportSmtpCaFile: z.string().min(1).transform((p) => path.resolve(p)).optional(),
   exportStepDelayMs: integer(0, 60_000).default(0),
+  retentionDailyTime: z.string().regex(/^(([01]\d|2[0-3]):[0-5]\d|off)$/, 'must be HH:MM (24-hour, UTC) or off').default('02:00'),
+  retentionBatchSize: integer(1, 100_000).default(5000),
+  retentionBatchPauseMs: integer(0, 60_000).default(50),
   disableLocalLoginForSso: booleanText.default(false),
   samlEnable: booleanText.default(false),
   samlIdpMetadataFile: optionalText,

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import { z } from 'zod';
 import type { Actor } from '../auth/actor.ts';
-import { authorize, can } from '../auth/policy.ts';
+import { authorize } from '../auth/policy.ts';
 import { authorizeChannel, type ChannelAccess } from '../channels/access.ts';
 import type { AfterCommit } from '../db/transaction.ts';
 import { ForbiddenError, InvalidInputError, NotFoundError } from '../lib/errors.ts';
@@ -168,7 +168,9 @@ export async function patchPost(trx: Knex.Transaction, deps: PostDeps, afterComm
   if (editsContent) authorizeOwnOrOthers(actor, post, access, 'edit_post', 'edit_others_posts');
   if (patch.is_pinned !== undefined) authorize(actor, 'create_post', access.resource);
   if (post.type.startsWith('system_')) throw new ForbiddenError('api.post.update_post.system_message.app_error', 'System messages cannot be edited.');
-  const locked = (await trx('posts').where({ id: post.id }).forUpdate().first()) as PostRow;
+  const locked = (await trx('posts').where({ id: post.id }).forUpdate().first()) as PostRow | undefined;
+  // Retention may have removed the post between the read above and this lock.
+  if (!locked) throw new NotFoundError('app.post.get.app_error', 'Unable to get the post.');
   const now = nowMs();
   await recordVersion(trx, locked, 'edit', actor, now);
   const changes: Partial<PostRow> = { update_at: now };
@@ -204,7 +206,10 @@ export async function deletePost(trx: Knex.Transaction, deps: PostDeps, afterCom
   return deleted;
 }
 
-/** True when the actor may see edit history of a post: its author, or a moderator of others' posts. */
-export function mayReadHistory(actor: Actor, post: PostRow, access: ChannelAccess): boolean {
-  return post.user_id === actor.userId || can(actor, 'edit_others_posts', access.resource);
+/**
+ * True when the actor may see the edit history of a post: its author only, as in Mattermost. Prior
+ * versions are otherwise for compliance eyes only (eDiscovery), moderators included.
+ */
+export function mayReadHistory(actor: Actor, post: PostRow, _access: ChannelAccess): boolean {
+  return post.user_id === actor.userId;
 }

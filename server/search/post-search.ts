@@ -13,9 +13,10 @@ export interface PostSearchQuery {
   perPage: number;
 }
 
-const DAY_MS = 86_400_000;
+export const DAY_MS = 86_400_000;
 
-function dayStart(isoDate: string, offsetSeconds: number): number {
+/** Start of a calendar day (YYYY-MM-DD) for someone `offsetSeconds` east of UTC, in epoch ms. */
+export function dayStart(isoDate: string, offsetSeconds: number): number {
   const [y, m, d] = isoDate.split('-').map(Number);
   return Date.UTC(y, m - 1, d) - offsetSeconds * 1000;
 }

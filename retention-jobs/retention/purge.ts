@@ -1,0 +1,268 @@
+// The retention purge: hard-deletes what the policies say has expired, in keyset batches on
+// (create_at, id), never anything a legal hold covers.
+//
+// Each batch is one transaction that first takes the hold/purge lock (compliance/holds/lock.ts), then
+// chooses its rows and evaluates hold coverage (so a hold committed before the lock is seen, and a
+// hold being created waits until the batch has committed), then deletes the posts with their versions,
+// reactions and files, and writes an audit record with the counts and the SHA-256 of the deleted ids.
+// File contents leave the store after COMMIT, from a durable list. Rows a live request has locked are
+// skipped (SKIP LOCKED), not waited for: they are picked up by the next run. A pause between batches
+// leaves the database to live traffic.
+import crypto from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Knex } from 'knex';
+import { recordAudit } from '../../audit/index.ts';
+import { fileHeldSql, heldSql } from '../../compliance/holds/coverage.ts';
+import { lockHoldsAgainstPurge } from '../../compliance/holds/lock.ts';
+import type { FileStore } from '../../server/files/storage.ts';
+import type { Logger } from '../../server/lib/logger.ts';
+import { fileCutoff, postPasses, type RetentionPlan } from './plan.ts';
+import { readCustomPolicies, readGlobalPolicy } from './policies.ts';
+
+export interface PurgeTotals {
+  batches: number;
+  posts: number;
+  versions: number;
+  reactions: number;
+  files: number;
+  held_skipped: number;
+  pinned_skipped: number;
+}
+
+/** Where a purge is: kept by the job between batches, so a resumed run goes on from there. */
+export interface PurgeState {
+  /** The run's "now", fixed when it first starts: cutoffs do not move while it runs. */
+  now: number;
+  /** Passes finished ('policy:<id>', 'global', 'files'). */
+  done: string[];
+  /** The pass under way and the last (create_at, id) it has dealt with. */
+  current?: { key: string; at: number; id: string };
+  totals: PurgeTotals;
+}
+
+export interface PurgeDeps {
+  db: Knex;
+  store: FileStore;
+  logger: Logger;
+  nodeId: string;
+  /** Called after COMMIT with the ids of the posts a batch removed (an external search index drops them). */
+  onPostsDeleted?: (postIds: string[]) => Promise<void>;
+}
+
+export interface PurgeOptions {
+  batchSize: number;
+  pauseMs: number;
+  /** Who asked for the run ('' for the schedule) and which job it is, for the audit records. */
+  actorId: string;
+  jobId: string;
+  signal?: AbortSignal;
+  /**
+   * Runs a batch in one transaction that also saves `state` (the job's checkpoint). `state` is where
+   * the batch starts: a batch that commits but whose successor never runs is simply chosen again
+   * from there, and finds its deleted rows gone.
+   */
+  transact<T>(state: PurgeState, work: (trx: Knex.Transaction) => Promise<T>): Promise<T>;
+  /** Test hook: runs inside the batch transaction, after the rows are chosen and before they are deleted. */
+  afterChoosing?: (ids: string[]) => Promise<void>;
+}
+
+export function newPurgeState(now: number): PurgeState {
+  return { now, done: [], totals: { batches: 0, posts: 0, versions: 0, reactions: 0, files: 0, held_skipped: 0, pinned_skipped: 0 } };
+}
+
+interface Candidate {
+  id: string;
+  create_at: string;
+  root_id: string;
+  pinned: boolean;
+  held: boolean;
+}
+
+interface BatchResult {
+  last?: { at: number; id: string };
+  deleted: string[];
+  versions: number;
+  reactions: number;
+  files: number;
+  held: number;
+  pinned: number;
+  removals: number;
+}
+
+function idsDigest(ids: string[]): string {
+  return crypto.createHash('sha256').update([...ids].sort().join('\n')).digest('hex');
+}
+
+async function audit(trx: Knex.Transaction, deps: PurgeDeps, options: PurgeOptions, pass: { key: string; cutoff: number; keepPinned: boolean }, result: BatchResult, first: { at: number; id: string }): Promise<void> {
+  await recordAudit(trx, {
+    event_name: 'data_retention_purge_batch',
+    status: 'success',
+    actor: { user_id: options.actorId },
+    meta: { api_path: 'job:data_retention', node_id: deps.nodeId },
+    event: {
+      object_type: 'data_retention',
+      parameters: { job_id: options.jobId, pass: pass.key, cutoff: pass.cutoff, keep_pinned: pass.keepPinned },
+      resulting_state: {
+        deleted: result.deleted.length, versions: result.versions, reactions: result.reactions, files: result.files,
+        held_skipped: result.held, pinned_skipped: result.pinned, from: first, to: result.last, deleted_ids_sha256: idsDigest(result.deleted),
+      },
+    },
+  });
+}
+
+/** Deletes rows of `file_infos` and queues their contents for removal from the store. */
+async function deleteFiles(trx: Knex.Transaction, where: { postIds?: string[]; fileIds?: string[] }): Promise<number> {
+  const column = where.postIds ? 'post_id' : 'id';
+  const ids = where.postIds ?? where.fileIds ?? [];
+  if (ids.length === 0) return 0;
+  const result = await trx.raw(
+    `WITH gone AS (DELETE FROM file_infos WHERE ${column} = ANY(?::varchar[]) RETURNING id, path)
+     INSERT INTO retention_file_removals (storage_key, file_id, create_at) SELECT path, id, ? FROM gone`,
+    [ids, Date.now()],
+  );
+  return result.rowCount ?? 0;
+}
+
+async function postBatch(trx: Knex.Transaction, deps: PurgeDeps, options: PurgeOptions, pass: ReturnType<typeof postPasses>[number], from: { at: number; id: string }): Promise<BatchResult> {
+  await lockHoldsAgainstPurge(trx);
+  const held = heldSql({ user: 'p.user_id', channel: 'p.channel_id', at: 'p.create_at', post: { id: 'p.id', vector: 'p.search_vector' } });
+  const { rows } = await trx.raw(
+    `SELECT p.id, p.create_at, p.root_id, p.is_pinned AS pinned, ${held.sql} AS held
+     FROM posts p LEFT JOIN channels c ON c.id = p.channel_id
+     WHERE p.create_at < ? AND (p.create_at, p.id) > (?, ?) AND ${pass.scope.sql}
+     ORDER BY p.create_at, p.id LIMIT ? FOR UPDATE OF p SKIP LOCKED`,
+    [...held.bindings, pass.cutoff, from.at, from.id, ...pass.scope.bindings, options.batchSize],
+  );
+  const candidates = rows as Candidate[];
+  await options.afterChoosing?.(candidates.map((c) => c.id));
+  const result: BatchResult = { deleted: [], versions: 0, reactions: 0, files: 0, held: 0, pinned: 0, removals: 0 };
+  if (candidates.length === 0) return result;
+  const last = candidates[candidates.length - 1];
+  result.last = { at: Number(last.create_at), id: last.id };
+  const victims: Candidate[] = [];
+  for (const c of candidates) {
+    if (c.held) result.held++;
+    else if (pass.keepPinned && c.pinned) result.pinned++;
+    else victims.push(c);
+  }
+  const ids = victims.map((v) => v.id);
+  result.deleted = ids;
+  if (ids.length) {
+    result.reactions = (await trx.raw('DELETE FROM reactions WHERE post_id = ANY(?::varchar[])', [ids])).rowCount ?? 0;
+    result.versions = (await trx.raw('DELETE FROM post_versions WHERE post_id = ANY(?::varchar[])', [ids])).rowCount ?? 0;
+    result.files = await deleteFiles(trx, { postIds: ids });
+    result.removals = result.files;
+    await trx.raw('DELETE FROM posts WHERE id = ANY(?::varchar[])', [ids]);
+    // Threads whose replies went but whose root stays: their reply counts follow.
+    const gone = new Set(ids);
+    const roots = [...new Set(victims.map((v) => v.root_id).filter((r) => r && !gone.has(r)))];
+    if (roots.length) {
+      await trx.raw(
+        `UPDATE posts r SET reply_count = (SELECT count(*) FROM posts x WHERE x.root_id = r.id AND x.delete_at = 0)
+         WHERE r.id = ANY(?::varchar[])`,
+        [roots],
+      );
+    }
+  }
+  await audit(trx, deps, options, pass, result, from);
+  return result;
+}
+
+async function fileBatch(trx: Knex.Transaction, deps: PurgeDeps, options: PurgeOptions, pass: { key: string; cutoff: number; keepPinned: boolean }, from: { at: number; id: string }): Promise<BatchResult> {
+  await lockHoldsAgainstPurge(trx);
+  const held = fileHeldSql({ postId: 'f.post_id', creator: 'f.creator_id', channel: 'f.channel_id', at: 'f.create_at' });
+  const { rows } = await trx.raw(
+    `SELECT f.id, f.create_at, '' AS root_id, ${held.sql} AS held,
+            EXISTS (SELECT 1 FROM posts pp WHERE pp.id = f.post_id AND pp.is_pinned) AS pinned
+     FROM file_infos f
+     WHERE f.create_at < ? AND (f.create_at, f.id) > (?, ?)
+     ORDER BY f.create_at, f.id LIMIT ? FOR UPDATE OF f SKIP LOCKED`,
+    [...held.bindings, pass.cutoff, from.at, from.id, options.batchSize],
+  );
+  const candidates = rows as Candidate[];
+  await options.afterChoosing?.(candidates.map((c) => c.id));
+  const result: BatchResult = { deleted: [], versions: 0, reactions: 0, files: 0, held: 0, pinned: 0, removals: 0 };
+  if (candidates.length === 0) return result;
+  const last = candidates[candidates.length - 1];
+  result.last = { at: Number(last.create_at), id: last.id };
+  const victims = candidates.filter((c) => {
+    if (c.held) result.held++;
+    else if (pass.keepPinned && c.pinned) result.pinned++;
+    else return true;
+    return false;
+  });
+  result.deleted = victims.map((v) => v.id);
+  result.files = await deleteFiles(trx, { fileIds: result.deleted });
+  result.removals = result.files;
+  await audit(trx, deps, options, pass, result, from);
+  return result;
+}
+
+/** Removes from the file store the contents whose rows a committed batch deleted; returns how many. */
+export async function drainFileRemovals(db: Knex, store: FileStore, logger: Logger): Promise<number> {
+  let removed = 0;
+  for (;;) {
+    const rows = (await db('retention_file_removals').orderBy('id').limit(500).select('id', 'storage_key')) as { id: string; storage_key: string }[];
+    if (rows.length === 0) return removed;
+    for (const row of rows) {
+      try {
+        await store.delete(row.storage_key);
+      } catch (err) {
+        // An unsafe or unreachable key stays listed for the next run rather than stopping the purge.
+        logger.error({ err, storage_key: row.storage_key }, 'retention could not remove a file from the store');
+        return removed;
+      }
+    }
+    await db('retention_file_removals').whereIn('id', rows.map((r) => r.id)).delete();
+    removed += rows.length;
+  }
+}
+
+/** The retention plan in force. */
+export async function currentPlan(db: Knex | Knex.Transaction): Promise<RetentionPlan> {
+  return { global: await readGlobalPolicy(db), policies: await readCustomPolicies(db) };
+}
+
+/**
+ * Runs (or resumes) a purge from `state` to the end: every post pass, then the file pass. Returns the
+ * final state. Stops with the signal's reason when aborted between batches.
+ */
+export async function runRetentionPurge(deps: PurgeDeps, start: PurgeState, options: PurgeOptions, onBatch?: (state: PurgeState) => void): Promise<PurgeState> {
+  const state: PurgeState = structuredClone(start);
+  await drainFileRemovals(deps.db, deps.store, deps.logger);
+  const plan = await currentPlan(deps.db);
+  const passes: { key: string; cutoff: number; keepPinned: boolean; run: (trx: Knex.Transaction, from: { at: number; id: string }) => Promise<BatchResult> }[] = postPasses(plan, state.now).map((pass) => ({
+    key: pass.key, cutoff: pass.cutoff, keepPinned: pass.keepPinned, run: (trx, from) => postBatch(trx, deps, options, pass, from),
+  }));
+  const files = fileCutoff(plan, state.now);
+  if (files !== undefined) {
+    const pass = { key: 'files', cutoff: files, keepPinned: plan.global.keep_pinned };
+    passes.push({ ...pass, run: (trx, from) => fileBatch(trx, deps, options, pass, from) });
+  }
+  for (const pass of passes) {
+    if (state.done.includes(pass.key)) continue;
+    let from = state.current?.key === pass.key ? { at: state.current.at, id: state.current.id } : { at: -1, id: '' };
+    for (;;) {
+      options.signal?.throwIfAborted();
+      const result = await options.transact(state, (trx) => pass.run(trx, from));
+      if (!result.last) break;
+      from = result.last;
+      state.current = { key: pass.key, ...from };
+      const t = state.totals;
+      t.batches++;
+      t.posts += pass.key === 'files' ? 0 : result.deleted.length;
+      t.versions += result.versions;
+      t.reactions += result.reactions;
+      t.files += result.files;
+      t.held_skipped += result.held;
+      t.pinned_skipped += result.pinned;
+      if (result.removals) await drainFileRemovals(deps.db, deps.store, deps.logger);
+      if (result.deleted.length && pass.key !== 'files') await deps.onPostsDeleted?.(result.deleted);
+      onBatch?.(state);
+      if (options.pauseMs > 0) await sleep(options.pauseMs, undefined, { signal: options.signal });
+    }
+    state.done.push(pass.key);
+    state.current = undefined;
+  }
+  return state;
+}
