@@ -1,4 +1,4 @@
-import { lazy, Suspense, useCallback, useEffect, useMemo, useState, type ComponentType } from 'react';
+import { lazy, Suspense, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type ComponentType } from 'react';
 import type { Channel, Team } from '../api/types.ts';
 import { consolePrefixes, consoles, type ConsoleEntry, type ConsoleProps } from '../consoles/registry.ts';
 import { channelPath, navigate, parseRoute, usePath } from '../lib/router.ts';
@@ -12,6 +12,8 @@ import { TeamRail } from './TeamRail.tsx';
 import { ThreadPanel } from './ThreadPanel.tsx';
 
 const LAST_KEY = 'custodian.last';
+/** How long a channel switch keeps the previous channel on screen while the new one loads. */
+const WAIT_MS = 400;
 
 function remember(team: string, channel: string): void {
   try {
@@ -85,6 +87,24 @@ export function Shell() {
     for (const id of s.teamChannels[team.id] ?? []) if (s.channels[id]?.name === channelName) return s.channels[id];
     return undefined;
   });
+
+  // Switching to a channel whose messages are not loaded yet keeps the current one on screen until
+  // they arrive (or for WAIT_MS at most): one swap straight to the filled list, no blank in between.
+  const ready = useAppState((s) => (channel ? (s.channelPosts[channel.id]?.syncedAt ?? 0) > 0 : false));
+  const previous = useRef<string | undefined>(undefined);
+  const [waited, setWaited] = useState<string | undefined>(undefined);
+  const previousChannel = useAppState((s) => (previous.current ? s.channels[previous.current] : undefined));
+  const holding = !!channel && !ready && waited !== channel.id && !!previousChannel && previousChannel.id !== channel.id && previousChannel.team_id === channel.team_id;
+  const shown = holding ? previousChannel : channel;
+  useLayoutEffect(() => {
+    previous.current = shown?.id;
+  });
+  useEffect(() => {
+    if (!holding || !channel) return;
+    const t = setTimeout(() => setWaited(channel.id), WAIT_MS);
+    return () => clearTimeout(t);
+  }, [holding, channel]);
+
   useEffect(() => {
     if (!team || !teamLoaded) return;
     if (route.kind === 'team') {
@@ -128,8 +148,8 @@ export function Shell() {
     }
   } else if (teams.length === 0) {
     center = <p className="empty">You are not a member of any team yet. Ask an administrator to add you to one.</p>;
-  } else if (team && channel) {
-    center = <ChannelView key={channel.id} team={team} channel={channel} onOpenSidebar={() => setSidebarOpen(true)} onSearch={(query) => setSearch({ kind: 'search', query })} />;
+  } else if (team && shown) {
+    center = <ChannelView key={shown.id} team={team} channel={shown} onOpenSidebar={() => setSidebarOpen(true)} onSearch={(query) => setSearch({ kind: 'search', query })} />;
   } else {
     center = (
       <p className="empty" role="status">
@@ -148,10 +168,10 @@ export function Shell() {
         <Sidebar team={team} current={channel} onClose={closeSidebar} />
       )}
       {sidebarOpen && <div className="scrim" onClick={closeSidebar} aria-hidden="true" />}
-      <main className="center" id="main">
+      <main className="center" id="main" aria-busy={holding || undefined}>
         {center}
       </main>
-      {team && channel && thread && !search && <ThreadPanel rootId={thread} team={team} channel={channel} />}
+      {team && channel && !holding && thread && !search && <ThreadPanel rootId={thread} team={team} channel={channel} />}
       {team && search && <SearchPanel team={team} query={search.query} onClose={() => setSearch(undefined)} />}
       <ConnectionBanner />
       <Notice />

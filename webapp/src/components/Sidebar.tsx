@@ -25,6 +25,7 @@ const ChannelLink = memo(function ChannelLink({ channel, team, active, label, on
         onClick={(e) => {
           if (!isPlainClick(e)) return;
           e.preventDefault();
+          prefetch(); // the request runs while React swaps the view
           navigate(href);
           onPick();
         }}
