@@ -3,6 +3,7 @@
 import { expect } from 'chai';
 import fs from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import zlib from 'node:zlib';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { ensureWebapp } from '../../scripts/ensure-webapp.ts';
@@ -11,6 +12,7 @@ import { makeChannel, makeTeam, makeUser, type TestUser } from '../support/facto
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARTIFACTS = path.resolve('test-artifacts');
+const IN_PAGE = fileURLToPath(new URL('./in-page.js', import.meta.url));
 /** The flags this machine needs: no sandbox as root, and no background calls to a network that is closed. */
 const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync', '--disable-quic'];
 
@@ -27,34 +29,34 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)];
 }
 
-/** Clicks a channel in the sidebar and times it in the page: click → list committed → next frame painted. */
-async function timeSwitch(page: Page, channelName: string, channelId: string): Promise<{ committed: number; painted: number; posts: number; fetch: number }> {
-  return page.evaluate(
-    ({ name, id }) =>
-      new Promise<{ committed: number; painted: number; posts: number; fetch: number }>((resolve, reject) => {
-        const link = document.querySelector<HTMLAnchorElement>(`a[data-channel-name="${name}"]`);
-        if (!link) return reject(new Error(`no sidebar link for ${name}`));
-        const selector = `#message-list[data-channel-id="${id}"][data-ready="true"]`;
-        const started = performance.now();
-        const done = (list: Element) => {
-          observer.disconnect();
-          const committed = performance.now() - started;
-          // rAF runs just before the frame is painted; a task queued from it runs after the paint.
-          const requests = performance.getEntriesByType('resource').filter((e) => e.startTime >= started && e.name.includes(`/channels/${id}/posts`));
-          const fetch = requests.reduce((sum, e) => sum + e.duration, 0);
-          requestAnimationFrame(() => setTimeout(() => resolve({ committed, painted: performance.now() - started, posts: Number(list.getAttribute('data-post-count')), fetch })));
-        };
-        const observer = new MutationObserver(() => {
-          const list = document.querySelector(selector);
-          if (list) done(list);
-        });
-        observer.observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ['data-ready', 'data-channel-id'] });
-        link.click();
-        const now = document.querySelector(selector);
-        if (now) done(now);
-      }),
-    { name: channelName, id: channelId },
-  );
+interface SwitchTiming {
+  /** Click → the channel's list committed to the DOM. */
+  committed: number;
+  /** Click → that frame painted: what the reader sees. */
+  painted: number;
+  /** Click → every loaded message in the DOM and painted. */
+  complete: number;
+  /** Messages in the DOM at the end. */
+  posts: number;
+  /** Time spent in the posts request, when there was one. */
+  fetch: number;
+}
+
+/** Times a channel switch in the page (see in-page.js). */
+function timeSwitch(page: Page, channelName: string, channelId: string): Promise<SwitchTiming> {
+  return page.evaluate(`window.__custodianTimeSwitch(${JSON.stringify(channelName)}, ${JSON.stringify(channelId)})`) as Promise<SwitchTiming>;
+}
+
+/** What has focus in the page: its id, tag, role and accessible label. */
+async function focused(page: Page): Promise<{ id: string | null; tag: string; role: string | null; label: string | null; className: string }> {
+  const el = page.locator(':focus');
+  return {
+    id: await el.getAttribute('id'),
+    tag: (await el.evaluate((node) => node.nodeName)) as string,
+    role: await el.getAttribute('role'),
+    label: await el.getAttribute('aria-label'),
+    className: (await el.getAttribute('class')) ?? '',
+  };
 }
 
 describe('webapp end to end (Chromium)', function () {
@@ -101,6 +103,7 @@ describe('webapp end to end (Chromium)', function () {
 
   async function newPage(viewport = { width: 1280, height: 800 }): Promise<Page> {
     const context = await browser.newContext({ viewport, locale: 'en-US' });
+    await context.addInitScript({ path: IN_PAGE });
     contexts.push(context);
     const page = await context.newPage();
     page.on('pageerror', (err) => console.error('page error:', err.message));
@@ -139,7 +142,7 @@ describe('webapp end to end (Chromium)', function () {
       await page.locator(`#message-list[data-channel-id="${general.id}"][data-ready="true"]`).waitFor();
     }
     // On a desktop the composer is ready to type in after opening a channel.
-    expect(await pageA.evaluate(() => document.activeElement?.getAttribute('aria-label'))).to.equal('Write to ~General');
+    expect((await focused(pageA)).label).to.equal('Write to ~General');
     // Let both sockets say hello before anything is sent.
     await pageA.waitForTimeout(300);
 
@@ -212,36 +215,87 @@ describe('webapp end to end (Chromium)', function () {
     await pageA.screenshot({ path: path.join(ARTIFACTS, 'e2e-04-upload.png') });
   });
 
+  it('carries replies, reactions, edits and deletions live', async () => {
+    const [pageA, pageB] = [await newPage(), await newPage()];
+    await signIn(pageA, app, alice);
+    await signIn(pageB, app, bob);
+    for (const page of [pageA, pageB]) {
+      await page.goto(`${app.url}/${teamName}/channels/${general.name}`);
+      await page.locator(`#message-list[data-channel-id="${general.id}"][data-ready="true"]`).waitFor();
+    }
+    await pageA.waitForTimeout(300);
+    const boxA = pageA.getByRole('combobox', { name: 'Write to ~General' });
+    await boxA.fill('Who can review the release notes?');
+    await boxA.press('Enter');
+    const atBob = pageB.locator('article.post', { hasText: 'Who can review the release notes?' });
+    await atBob.waitFor({ timeout: 5000 });
+
+    // Bob reacts from the message toolbar and replies in the thread.
+    await atBob.hover();
+    await atBob.getByRole('button', { name: 'React with +1' }).click();
+    await atBob.getByRole('link', { name: 'Reply in thread' }).click();
+    const reply = pageB.getByRole('combobox', { name: 'Reply…' });
+    await reply.fill('I can, after lunch.');
+    await reply.press('Enter');
+    await pageB.locator('.thread-panel article.post', { hasText: 'after lunch' }).waitFor();
+
+    const atAlice = pageA.locator('article.post', { hasText: 'Who can review the release notes?' });
+    await atAlice.getByRole('button', { name: /^\+1: 1/ }).waitFor({ timeout: 5000 });
+    await atAlice.getByRole('link', { name: '1 reply' }).waitFor({ timeout: 5000 });
+    await atAlice.getByRole('link', { name: '1 reply' }).click();
+    await pageA.locator('.thread-panel article.post', { hasText: 'I can, after lunch.' }).waitFor();
+    await pageA.screenshot({ path: path.join(ARTIFACTS, 'e2e-05-thread.png') });
+    await pageA.getByRole('button', { name: 'Close thread' }).click();
+
+    // Alice edits her message with the Up arrow, then deletes it; Bob sees both.
+    await boxA.click();
+    await boxA.press('ArrowUp');
+    const edit = pageA.getByRole('textbox', { name: 'Edit message' });
+    await edit.fill('Who can review the release notes by Friday?');
+    await edit.press('Enter');
+    const edited = pageB.locator('#message-list article.post', { hasText: 'by Friday?' });
+    await edited.waitFor({ timeout: 5000 });
+    expect(await edited.locator('.edited').count()).to.equal(1);
+    pageA.once('dialog', (d) => void d.accept());
+    const mine = pageA.locator('#message-list article.post', { hasText: 'by Friday?' });
+    await mine.hover();
+    await mine.getByRole('button', { name: 'Delete message' }).click();
+    await pageB.locator('#message-list article.post', { hasText: '(message deleted)' }).waitFor({ timeout: 5000 });
+    expect(await pageB.locator('article.post', { hasText: 'by Friday?' }).count(), 'gone from the channel and the open thread').to.equal(0);
+  });
+
   it('switches to a channel of 60 posts within 100 ms, measured in the browser', async () => {
     const page = await newPage();
     await signIn(page, app, alice);
     const cold: number[] = [];
-    const coldCommitted: number[] = [];
+    const coldComplete: number[] = [];
     const coldFetch: number[] = [];
     const warm: number[] = [];
-    const warmCommitted: number[] = [];
+    const warmComplete: number[] = [];
     for (let i = 0; i < 5; i++) {
       // A fresh page each time: nothing of "Busy" is in memory, so the switch includes fetching it.
       await page.goto(`${app.url}/${teamName}/channels/${general.name}`);
-      await page.locator(`#message-list[data-channel-id="${general.id}"][data-ready="true"]`).waitFor();
+      await page.locator(`#message-list[data-channel-id="${general.id}"][data-complete]`).waitFor();
+      await page.waitForTimeout(250); // a settled page, as when someone reaches for the sidebar
       const t = await timeSwitch(page, busy.name, busy.id);
       expect(t.posts).to.be.at.least(60);
       cold.push(t.painted);
-      coldCommitted.push(t.committed);
+      coldComplete.push(t.complete);
       coldFetch.push(t.fetch);
     }
     for (let i = 0; i < 5; i++) {
       await timeSwitch(page, general.name, general.id);
       const t = await timeSwitch(page, busy.name, busy.id);
+      expect(t.posts).to.be.at.least(60);
       warm.push(t.painted);
-      warmCommitted.push(t.committed);
+      warmComplete.push(t.complete);
     }
     const fmt = (xs: number[]) => xs.map((x) => x.toFixed(1)).join(', ');
-    console.log(`      switch to 60 posts, first visit (fetch + render + paint): median ${median(cold).toFixed(1)} ms [${fmt(cold)}]; rendered before paint: median ${median(coldCommitted).toFixed(1)} ms, of which the posts request: median ${median(coldFetch).toFixed(1)} ms`);
-    console.log(`      switch to 60 posts, visited before (render + paint): median ${median(warm).toFixed(1)} ms [${fmt(warm)}]; rendered before paint: median ${median(warmCommitted).toFixed(1)} ms`);
+    console.log(`      switch to 60 posts, first visit: painted in median ${median(cold).toFixed(1)} ms [${fmt(cold)}] (posts request ${median(coldFetch).toFixed(1)} ms); all 60 in the DOM: median ${median(coldComplete).toFixed(1)} ms`);
+    console.log(`      switch to 60 posts, visited before: painted in median ${median(warm).toFixed(1)} ms [${fmt(warm)}]; all 60 in the DOM: median ${median(warmComplete).toFixed(1)} ms`);
     expect(median(cold)).to.be.at.most(100);
     expect(median(warm)).to.be.at.most(100);
-    await page.screenshot({ path: path.join(ARTIFACTS, 'e2e-05-busy-channel.png') });
+    await page.screenshot({ path: path.join(ARTIFACTS, 'e2e-06-busy-channel.png') });
   });
 
   it('works in the dark theme and on a phone-sized screen, by keyboard', async () => {
@@ -254,18 +308,18 @@ describe('webapp end to end (Chromium)', function () {
     await page.locator(`a[data-channel-name="${general.name}"]`).click();
     await page.locator(`#message-list[data-channel-id="${general.id}"][data-ready="true"]`).waitFor();
     // On a phone focus goes to the channel's name (no keyboard popping up); arrow keys move through messages.
-    expect(await page.evaluate(() => document.activeElement?.id)).to.equal('channel-title');
-    await page.waitForFunction(() => document.querySelector('aside.sidebar')!.getBoundingClientRect().right <= 0); // slid away
+    expect((await focused(page)).id).to.equal('channel-title');
+    await page.waitForFunction("document.querySelector('aside.sidebar').getBoundingClientRect().right <= 0"); // slid away
     await page.locator('#message-list').focus();
     await page.keyboard.press('End');
-    expect(await page.evaluate(() => document.activeElement?.tagName)).to.equal('ARTICLE');
+    expect((await focused(page)).tag).to.equal('ARTICLE');
     await page.keyboard.press('ArrowUp');
-    expect(await page.evaluate(() => document.activeElement?.classList.contains('post'))).to.equal(true);
-    await page.screenshot({ path: path.join(ARTIFACTS, 'e2e-06-phone.png') });
+    expect((await focused(page)).className).to.match(/\bpost\b/);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'e2e-07-phone.png') });
     await page.emulateMedia({ colorScheme: 'dark' });
-    const background = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    const background = await page.evaluate('getComputedStyle(document.body).backgroundColor');
     expect(background).to.equal('rgb(23, 25, 29)');
-    await page.screenshot({ path: path.join(ARTIFACTS, 'e2e-07-phone-dark.png') });
+    await page.screenshot({ path: path.join(ARTIFACTS, 'e2e-08-phone-dark.png') });
   });
 
   it('returns to the sign-in page, saying why, when the session is revoked', async () => {
@@ -276,6 +330,6 @@ describe('webapp end to end (Chromium)', function () {
     expect(revoked.status).to.equal(200);
     await page.getByText('Your session has expired').waitFor({ timeout: 10_000 });
     expect(await page.getByLabel('Username or email').isVisible()).to.equal(true);
-    await page.screenshot({ path: path.join(ARTIFACTS, 'e2e-08-session-expired.png') });
+    await page.screenshot({ path: path.join(ARTIFACTS, 'e2e-09-session-expired.png') });
   });
 });
