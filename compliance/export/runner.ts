@@ -135,6 +135,8 @@ async function writeBatch(ctx: JobContext, state: ExportState, seq: number, data
   try {
     const written = await db.transaction(async (trx) => {
       await trx.raw('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY');
+      // Every cursor is read to the end: plan for all rows (hash joins, one sort), not the first few.
+      await trx.raw('SET LOCAL cursor_tuple_fraction = 1.0');
       const { to } = await nextBoundary(trx, state.cursor, state.endTime, config.exportBatchSize);
       const source = new BatchSource(trx, { from: state.cursor, to, startTime: state.cursor.updateAt, endTime: to.updateAt, jobStartTime: state.jobStart.updateAt });
       const zip = new ZipWriter(tempFile, { date: new Date(state.endTime) });

@@ -63,13 +63,18 @@ let cursorSeq = 0;
 async function* streamRows(trx: Knex.Transaction, sql: string, bindings: Knex.RawBinding[]): AsyncGenerator<Record<string, unknown>> {
   const name = `export_cursor_${++cursorSeq}`;
   await trx.raw(`DECLARE ${name} NO SCROLL CURSOR FOR ${sql}`, bindings);
+  const fetch = () => trx.raw(`FETCH ${FETCH_ROWS} FROM ${name}`) as Promise<{ rows: Record<string, unknown>[] }>;
+  let pending: Promise<{ rows: Record<string, unknown>[] }> | undefined = fetch();
   try {
-    while (true) {
-      const { rows } = await trx.raw(`FETCH ${FETCH_ROWS} FROM ${name}`);
+    while (pending) {
+      const { rows } = await pending;
+      // Ask for the next rows before handing these out, so PostgreSQL works while they are written.
+      pending = rows.length < FETCH_ROWS ? undefined : fetch();
+      pending?.catch(() => undefined);
       for (const row of rows) yield row;
-      if (rows.length < FETCH_ROWS) break;
     }
   } finally {
+    await pending?.catch(() => undefined);
     await trx.raw(`CLOSE ${name}`).catch(() => undefined);
   }
 }

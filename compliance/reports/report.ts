@@ -60,7 +60,7 @@ async function* reportCsv(ctx: JobContext, report: ReportRow, counter: { rows: n
       SELECT ${select}, p.id, v.id, p.create_at, v.replaced_at, v.replaced_at, p.root_id, p.id, v.message, p.type, v.props::text, '', v.file_ids::text
       FROM post_versions v JOIN posts p ON p.id = v.post_id JOIN channels c ON c.id = p.channel_id LEFT JOIN teams t ON t.id = c.team_id LEFT JOIN users u ON u.id = p.user_id
       WHERE v.reason = 'edit' AND p.create_at >= :start AND p.create_at <= :end ${filters('v.message')}) r
-    ORDER BY create_at, id, version_id`;
+    ORDER BY create_at, id, version_id = 0, version_id`;
   yield csvRow([...REPORT_HEADER]);
   const { db } = ctx.services;
   const trx = await db.transaction();

@@ -1,0 +1,106 @@
+// Compliance export benchmark (issue: scheduled compliance export jobs). Run: npm run bench:export -- [--posts N] [--channels C] [--seconds S]
+// Figures, per format (Actiance XML, CSV): wall time to export N posts across C channels (the
+// `custodian export run` process, which claims and runs the job in-process), the peak RSS of that
+// process, and GET /channels/{id}/posts latency (p99) idle and while the export runs.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { seed } from './lib/seed.ts';
+import { startBenchServer } from './lib/server.ts';
+import { machine, since } from './lib/stats.ts';
+import { wrkAvailable, wrkGet } from './lib/wrk.ts';
+
+const { values } = parseArgs({
+  options: {
+    posts: { type: 'string', default: '1000000' },
+    channels: { type: 'string', default: '1000' },
+    members: { type: 'string', default: '50' },
+    seconds: { type: 'string', default: '10' },
+    concurrency: { type: 'string', default: '4' },
+    formats: { type: 'string', default: 'actiance,csv' },
+  },
+});
+const posts = Number(values.posts);
+const channels = Number(values.channels);
+const seconds = Number(values.seconds);
+const concurrency = Number(values.concurrency);
+const root = path.resolve(import.meta.dirname, '..');
+
+if (!wrkAvailable()) throw new Error('wrk is needed for the latency figures: apt-get install wrk');
+// The API server runs no jobs: the export runs in its own process, as a worker node would.
+const server = await startBenchServer({ CUSTODIAN_JOB_ROLE: 'none' });
+const results: Record<string, unknown> = { machine: machine(), posts, channels, members_per_channel: Number(values.members), batch_size: 10_000 };
+
+/** Runs `custodian export run` and samples its resident memory until it exits. */
+async function exportRun(format: string): Promise<{ seconds: number; peak_rss_mib: number; exit: number | null; output: string }> {
+  const started = performance.now();
+  const child = spawn(path.join(root, 'bin', 'custodian'), ['export', 'run', '--format', format, '--from', '0'], {
+    env: { ...process.env, CUSTODIAN_DATA_DIR: server.dataDir, CUSTODIAN_LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (d) => (output += d));
+  child.stderr!.on('data', (d) => (output += d));
+  let peak = 0;
+  const sample = () => {
+    try {
+      const status = fs.readFileSync(`/proc/${child.pid}/status`, 'utf8');
+      peak = Math.max(peak, Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024);
+    } catch {
+      // exited
+    }
+  };
+  const timer = setInterval(sample, 50);
+  const exit = await new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  clearInterval(timer);
+  return { seconds: Math.round(since(started) / 100) / 10, peak_rss_mib: Math.round(peak), exit, output };
+}
+
+try {
+  let t = performance.now();
+  const seeded = await seed(server.owner(), { users: 100, channels, posts, membersPerChannel: Number(values.members) });
+  results.seed_seconds = Math.round(since(t) / 100) / 10;
+  console.log(`seeded ${posts} posts in ${results.seed_seconds} s`);
+  // Exports read posts as of a second ago: let the seed settle.
+  await new Promise((r) => setTimeout(r, 1500));
+
+  const login = await fetch(`${server.url}/api/v4/users/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ login_id: seeded.usernames[0], password: seeded.password }) });
+  const auth = { Authorization: `Bearer ${login.headers.get('token')}` };
+  const paths = seeded.channelIds.map((id) => `/api/v4/channels/${id}/posts?per_page=60`);
+  await wrkGet(server.url, paths, auth, concurrency, 3); // warm-up
+  const idle = await wrkGet(server.url, paths, auth, concurrency, seconds);
+  results.get_posts_idle = idle;
+  console.log('GET /channels/{id}/posts idle', idle);
+
+  for (const format of values.formats.split(',')) {
+    t = performance.now();
+    const runs = exportRun(format);
+    // Live traffic for as long as the export runs (in windows, so it stops when the export does).
+    const during: Record<string, number>[] = [];
+    let finished = false;
+    void runs.then(() => (finished = true));
+    while (!finished) during.push(await wrkGet(server.url, paths, auth, concurrency, Math.min(seconds, 5)));
+    const run = await runs;
+    if (run.exit !== 0) throw new Error(`export ${format} failed:\n${run.output}`);
+    const weighted = (key: string) => Math.round((during.reduce((s, w) => s + w[key] * w.rps, 0) / during.reduce((s, w) => s + w.rps, 0)) * 100) / 100;
+    const p99During = Math.max(...during.map((w) => w.p99));
+    const size = fs.readdirSync(path.join(server.dataDir, 'exports'), { recursive: true, withFileTypes: true })
+      .filter((e) => e.isFile() && e.name.endsWith('.zip')).length;
+    results[`export_${format}`] = {
+      seconds: run.seconds, peak_rss_mib: run.peak_rss_mib, target: '<= 30 s, <= 256 MiB',
+      get_posts_during: { windows: during.length, worst_window_p99: p99During, mean_p50: weighted('p50'), rps: weighted('rps'), errors: during.reduce((s, w) => s + w.errors, 0) },
+      p99_ratio_to_idle: Math.round((p99During / idle.p99) * 100) / 100,
+      zips_in_store: size,
+    };
+    console.log(`export ${format}:`, JSON.stringify(results[`export_${format}`]));
+    console.log(run.output.split('\n').slice(-4).join('\n'));
+  }
+} finally {
+  await server.stop();
+}
+const outDir = path.join(import.meta.dirname, 'results');
+fs.mkdirSync(outDir, { recursive: true });
+const file = path.join(outDir, `export-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+fs.writeFileSync(file, JSON.stringify(results, null, 2));
+console.log(`results: ${file}`);
