@@ -8,6 +8,7 @@ import { ensureWebapp } from '../../scripts/ensure-webapp.ts';
 import { createHttpApp } from '../../server/http/app.ts';
 import { webappRoutes } from '../../server/http/webapp.ts';
 import { createLogger } from '../../server/lib/logger.ts';
+import { TestIdp } from '../sso/saml-idp.ts';
 import { bootApp, request, type TestApp } from '../support/app.ts';
 
 describe('webapp serving', () => {
@@ -75,6 +76,23 @@ describe('webapp serving', () => {
     expect(res.json).to.include({ EnableSignInWithUsername: 'true', EnableSaml: 'false', EnableSignUpWithOpenId: 'false', SiteName: 'Custodian' });
     expect(res.json.MaxFileSize).to.match(/^\d+$/);
     expect((await request(app, 'GET', '/api/v4/config/client')).status).to.equal(400);
+  });
+
+  it('turns the single sign-on buttons on with the server’s SSO settings', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'custodian-idp-'));
+    const metadata = path.join(dir, 'idp.xml');
+    fs.writeFileSync(metadata, new TestIdp().metadata());
+    const sso = await bootApp({
+      CUSTODIAN_SAML_ENABLE: 'true', CUSTODIAN_SAML_IDP_METADATA_FILE: metadata,
+      CUSTODIAN_OIDC_ENABLE: 'true', CUSTODIAN_OIDC_SERVICE: 'gitlab', CUSTODIAN_OIDC_ISSUER: 'https://idp.example', CUSTODIAN_OIDC_CLIENT_ID: 'custodian', CUSTODIAN_OIDC_CLIENT_SECRET: 'secret',
+    });
+    try {
+      const res = await request(sso, 'GET', '/api/v4/config/client?format=old');
+      expect(res.json).to.include({ EnableSaml: 'true', EnableSignUpWithGitLab: 'true', EnableSignUpWithOpenId: 'false' });
+    } finally {
+      await sso.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('explains how to build the app when webapp/dist is missing', async () => {

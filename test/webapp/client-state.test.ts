@@ -85,20 +85,24 @@ describe('webapp client state', () => {
 
   describe('sign-in options', () => {
     it('shows the password form alone without a configuration', () => {
-      expect(signInOptions(undefined)).to.deep.equal({ password: true });
+      expect(signInOptions(undefined)).to.deep.equal({ password: true, sso: [] });
     });
 
     it('adds SAML and OpenID buttons when the server turns them on, keeping the page to return to', () => {
       const options = signInOptions({ EnableSignInWithEmail: 'true', EnableSignInWithUsername: 'true', EnableSaml: 'true', SamlLoginButtonText: 'Corp SSO', EnableSignUpWithOpenId: 'true', OpenIdButtonText: '' }, '/team/channels/x');
       expect(options.password).to.equal(true);
-      expect(options.saml).to.deep.equal({ label: 'Corp SSO', href: '/login/sso/saml?redirect_to=%2Fteam%2Fchannels%2Fx' });
-      expect(options.openId).to.deep.equal({ label: 'OpenID Connect', href: '/oauth/openid/login?redirect_to=%2Fteam%2Fchannels%2Fx' });
+      expect(options.sso).to.deep.equal([
+        { provider: 'saml', label: 'Corp SSO', href: '/login/sso/saml?redirect_to=%2Fteam%2Fchannels%2Fx' },
+        { provider: 'openid', label: 'OpenID Connect', href: '/oauth/openid/login?redirect_to=%2Fteam%2Fchannels%2Fx' },
+      ]);
+      expect(signInOptions({ EnableSignInWithUsername: 'true', EnableSignUpWithGitLab: 'true' }).sso).to.deep.equal([{ provider: 'gitlab', label: 'GitLab', href: '/oauth/gitlab/login' }]);
     });
 
     it('hides the password form when only SSO is allowed, and never redirects off-site', () => {
       const options = signInOptions({ EnableSignInWithEmail: 'false', EnableSignInWithUsername: 'false', EnableLdap: 'false', EnableSaml: 'true' }, '//evil.example');
       expect(options.password).to.equal(false);
-      expect(options.saml?.href).to.equal('/login/sso/saml');
+      expect(options.sso.map((o) => o.href)).to.deep.equal(['/login/sso/saml']);
+      expect(signInOptions({ EnableSignInWithEmail: 'false', EnableSignInWithUsername: 'false' }).password, 'never no way in').to.equal(true);
     });
 
     it('renders the sign-in page with the configured buttons and the session-expired notice', async () => {

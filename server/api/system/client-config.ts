@@ -12,6 +12,7 @@ import { MAX_MESSAGE_CHARS } from '../../posts/model.ts';
  */
 export function clientConfig(config: Config): Record<string, string> {
   const flag = (on: boolean) => (on ? 'true' : 'false');
+  const oidc = config.oidcEnable ? config.oidcService : undefined;
   return {
     Version: compatibleMattermostVersion,
     BuildNumber: `custodian-${version}`,
@@ -21,12 +22,15 @@ export function clientConfig(config: Config): Record<string, string> {
     EnableSignInWithUsername: 'true',
     EnableSignUpWithEmail: flag(config.openSignup),
     EnableOpenServer: flag(config.openSignup),
-    // Single sign-on (sso/) is planned; these turn on with it, with the button texts.
-    EnableSaml: 'false',
-    SamlLoginButtonText: '',
-    EnableSignUpWithOpenId: 'false',
-    OpenIdButtonText: '',
-    EnableLdap: 'false',
+    // Single sign-on (sso/): SAML at /login/sso/saml, OpenID Connect at /oauth/<service>/login.
+    EnableSaml: flag(config.samlEnable),
+    SamlLoginButtonText: 'SAML',
+    EnableSignUpWithOpenId: flag(oidc === 'openid'),
+    OpenIdButtonText: 'OpenID Connect',
+    EnableSignUpWithGitLab: flag(oidc === 'gitlab'),
+    EnableSignUpWithGoogle: flag(oidc === 'google'),
+    EnableSignUpWithOffice365: flag(oidc === 'office365'),
+    EnableLdap: flag(config.ldapEnable),
     EnableFileAttachments: 'true',
     MaxFileSize: String(config.maxFileBytes),
     MaxPostSize: String(MAX_MESSAGE_CHARS),

@@ -71,19 +71,14 @@ export function Login() {
             </button>
           </form>
         )}
-        {(options.saml || options.openId) && (
+        {options.sso.length > 0 && (
           <div className="sso" aria-label="Single sign-on">
             {options.password && <p className="divider">or</p>}
-            {options.saml && (
-              <a className="button sso-button" href={options.saml.href} data-provider="saml">
-                Sign in with {options.saml.label}
+            {options.sso.map((o) => (
+              <a key={o.provider} className="button sso-button" href={o.href} data-provider={o.provider}>
+                Sign in with {o.label}
               </a>
-            )}
-            {options.openId && (
-              <a className="button sso-button" href={options.openId.href} data-provider="openid">
-                Sign in with {options.openId.label}
-              </a>
-            )}
+            ))}
           </div>
         )}
       </div>

@@ -62,13 +62,26 @@ export function teamUnread(channels: readonly Channel[], members: Record<string,
   return { unread, mentions };
 }
 
+export interface SsoOption {
+  provider: 'saml' | 'openid' | 'gitlab' | 'google' | 'office365';
+  label: string;
+  href: string;
+}
+
 export interface SignInOptions {
   password: boolean;
-  saml?: { label: string; href: string };
-  openId?: { label: string; href: string };
+  sso: SsoOption[];
 }
 
 const on = (v: string | undefined) => v === 'true';
+
+/** The OAuth/OpenID services Mattermost's client configuration can turn on, with their default labels. */
+const OAUTH: { provider: SsoOption['provider']; key: string; label: string; labelKey?: string }[] = [
+  { provider: 'openid', key: 'EnableSignUpWithOpenId', label: 'OpenID Connect', labelKey: 'OpenIdButtonText' },
+  { provider: 'gitlab', key: 'EnableSignUpWithGitLab', label: 'GitLab' },
+  { provider: 'google', key: 'EnableSignUpWithGoogle', label: 'Google' },
+  { provider: 'office365', key: 'EnableSignUpWithOffice365', label: 'Microsoft' },
+];
 
 /**
  * Which ways to sign in the login page offers, from the server's client configuration. Without a
@@ -76,12 +89,13 @@ const on = (v: string | undefined) => v === 'true';
  */
 export function signInOptions(config: ClientConfig | undefined, redirectTo = ''): SignInOptions {
   const redirect = redirectTo && redirectTo.startsWith('/') && !redirectTo.startsWith('//') ? `?redirect_to=${encodeURIComponent(redirectTo)}` : '';
-  if (!config) return { password: true };
+  if (!config) return { password: true, sso: [] };
   const password = on(config.EnableSignInWithEmail) || on(config.EnableSignInWithUsername) || on(config.EnableLdap) || config.EnableSignInWithEmail === undefined;
-  const options: SignInOptions = { password };
-  if (on(config.EnableSaml)) options.saml = { label: config.SamlLoginButtonText || 'SAML', href: `/login/sso/saml${redirect}` };
-  if (on(config.EnableSignUpWithOpenId)) options.openId = { label: config.OpenIdButtonText || 'OpenID Connect', href: `/oauth/openid/login${redirect}` };
+  const sso: SsoOption[] = [];
+  if (on(config.EnableSaml)) sso.push({ provider: 'saml', label: config.SamlLoginButtonText || 'SAML', href: `/login/sso/saml${redirect}` });
+  for (const o of OAUTH) {
+    if (on(config[o.key])) sso.push({ provider: o.provider, label: (o.labelKey && config[o.labelKey]) || o.label, href: `/oauth/${o.provider}/login${redirect}` });
+  }
   // A server that turned everything off still needs a way in.
-  if (!options.password && !options.saml && !options.openId) options.password = true;
-  return options;
+  return { password: password || sso.length === 0, sso };
 }
