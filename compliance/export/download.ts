@@ -25,8 +25,8 @@ export async function exportDownload(services: Services, job: JobRow, actor: Act
   if (batches.length === 0) return undefined;
   const storage = new ExportStorage(services.config.dataDir);
   await services.db.transaction((trx) =>
-    recordComplianceAudit(trx, services.logger, {
-      action: 'export_downloaded', actorId: actor.userId, ipAddress: actor.ipAddress, jobId: job.id,
+    recordComplianceAudit(trx, {
+      action: 'export_downloaded', actorId: actor.userId, ipAddress: actor.ipAddress, jobId: job.id, apiPath: `/api/v4/jobs/${job.id}/download`, nodeId: services.config.nodeId,
       details: { batches: batches.map((b) => ({ seq: b.seq, key: b.file_key, sha256: b.sha256 })) },
     }),
   );

@@ -28,9 +28,10 @@ export const messageExportJob: JobTypeDefinition = {
     if (!config.exportEnabled) return undefined;
     return config.exportCron ? `cron ${config.exportCron}` : `daily ${config.exportDailyTime}`;
   },
-  async onCreated(trx, job, actor, logger) {
-    await recordComplianceAudit(trx, logger, {
+  async onCreated(trx, job, actor) {
+    await recordComplianceAudit(trx, {
       action: 'export_run_requested', actorId: actor?.userId ?? '', ipAddress: actor?.ipAddress, jobId: job.id, details: { data: job.data },
+      apiPath: actor ? (job.data.trigger === 'cli' ? 'cli:export run' : '/api/v4/jobs') : 'job:schedule',
     });
   },
   run: runMessageExport,

@@ -249,8 +249,8 @@ export async function runMessageExport(ctx: JobContext): Promise<JobOutcome> {
           create_at: Date.now(),
         });
         if (final) {
-          await recordComplianceAudit(trx, logger, {
-            action: 'export_run_finished', actorId: job.created_by, jobId: job.id,
+          await recordComplianceAudit(trx, {
+            action: 'export_run_finished', actorId: job.created_by, jobId: job.id, apiPath: 'job:message_export', nodeId: config.nodeId,
             details: { format: data.format, batches: seq, end_time: state.endTime, counts: totals },
           });
         }

@@ -67,7 +67,7 @@ async function* streamRows(trx: Knex.Transaction, sql: string, bindings: Knex.Ra
   let pending: Promise<{ rows: Record<string, unknown>[] }> | undefined = fetch();
   try {
     while (pending) {
-      const { rows } = await pending;
+      const { rows }: { rows: Record<string, unknown>[] } = await pending;
       // Ask for the next rows before handing these out, so PostgreSQL works while they are written.
       pending = rows.length < FETCH_ROWS ? undefined : fetch();
       pending?.catch(() => undefined);

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { createJobUnchecked, type JobDownload } from '../../retention-jobs/index.ts';
+import { insertJob, type JobDownload } from '../../retention-jobs/index.ts';
 import type { Actor } from '../../server/auth/actor.ts';
 import { authorize } from '../../server/auth/policy.ts';
 import { InvalidInputError, NotFoundError } from '../../server/lib/errors.ts';
@@ -24,12 +24,13 @@ export async function createReport(services: Services, actor: Actor, input: NewR
   authorize(actor, 'run_compliance_export', system);
   if (input.end_at < input.start_at) throw new InvalidInputError('api.compliance.invalid_dates.app_error', 'end_at is before start_at.');
   const id = newId();
-  const job = await createJobUnchecked(services, complianceReportJob, { data: { report_id: id }, trigger: 'api', who: { userId: actor.userId, ipAddress: actor.ipAddress } });
+  // The report and its job commit together: a worker woken by the job always finds its report.
   return services.db.transaction(async (trx) => {
+    const job = await insertJob(trx, { type: complianceReportJob.type, data: { report_id: id, trigger: 'api' }, createdBy: actor.userId });
     const [row] = (await trx('compliance_reports')
       .insert({ id, create_at: Date.now(), user_id: actor.userId, status: 'created', description: input.desc, type: 'adhoc', start_at: input.start_at, end_at: input.end_at, keywords: input.keywords, emails: input.emails, job_id: job.id })
       .returning('*')) as ReportRow[];
-    await recordComplianceAudit(trx, services.logger, { action: 'report_requested', actorId: actor.userId, ipAddress: actor.ipAddress, reportId: id, jobId: job.id, details: { ...input } });
+    await recordComplianceAudit(trx, { action: 'report_requested', actorId: actor.userId, ipAddress: actor.ipAddress, reportId: id, jobId: job.id, apiPath: '/api/v4/compliance/reports', nodeId: services.config.nodeId, details: { ...input } });
     return row;
   });
 }
@@ -52,7 +53,7 @@ export async function reportDownload(services: Services, actor: Actor, id: strin
   authorize(actor, 'download_compliance_export_result', system);
   if (report.status !== 'finished' || !report.file_key) throw new NotFoundError('api.compliance.download.not_ready.app_error', `The report is not ready (${report.status}).`);
   await services.db.transaction((trx) =>
-    recordComplianceAudit(trx, services.logger, { action: 'report_downloaded', actorId: actor.userId, ipAddress: actor.ipAddress, reportId: id, details: { sha256: report.sha256 } }),
+    recordComplianceAudit(trx, { action: 'report_downloaded', actorId: actor.userId, ipAddress: actor.ipAddress, reportId: id, apiPath: `/api/v4/compliance/reports/${id}/download`, nodeId: services.config.nodeId, details: { sha256: report.sha256 } }),
   );
   const storage = new ExportStorage(services.config.dataDir);
   const day = new Date(report.create_at).toISOString().slice(0, 10);

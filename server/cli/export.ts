@@ -39,7 +39,7 @@ async function run(config: Config, logger: Logger, args: string[]): Promise<numb
     if (values.format) data.format = values.format;
     if (values.from) data.from = values.from;
     if (values.to) data.to = values.to;
-    const job = await createJobUnchecked(services, messageExportJob, { data, trigger: 'cli', who: { userId: 'cli' } });
+    const job = await createJobUnchecked(services, messageExportJob, { data, trigger: 'cli', who: { userId: '' } });
     write(`Created export job ${job.id} (${(job.data as Record<string, string>).format}); waiting for it to finish...`);
     // Run it here unless a server's worker claims it first; either way, wait for the outcome.
     const worker = new JobWorker(services, [messageExportJob], { leaseMs: config.jobLeaseSeconds * 1000, pollMs: 500, onlyJobIds: new Set([job.id]) });

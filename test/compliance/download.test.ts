@@ -82,6 +82,15 @@ describe('export downloads, incremental runs and legacy compliance reports', () 
     expect((await get(f.officer.token, `/api/v4/jobs/${job.id}/download`, { Range: `bytes=${body.length}-` })).status).to.equal(416);
 
     expect((await get(f.alice.token, `/api/v4/jobs/${job.id}/download`)).status).to.equal(404);
+
+    // The run (requested, finished) and every download are in the audit log, with who and which job.
+    const audited = async () => {
+      const rows = await f.app.ownerDb.raw('SELECT record FROM audit_log UNION ALL SELECT record FROM audit_outbox');
+      return rows.rows.map((r: { record: string }) => JSON.parse(r.record)).filter((r: { event: { parameters: { job_id?: string } } }) => r.event?.parameters?.job_id === job.id);
+    };
+    const events = (await audited()).map((r: { event_name: string; actor: { user_id: string } }) => `${r.event_name} by ${r.actor.user_id || 'worker'}`);
+    expect(events).to.include.members([`compliance_export_run_requested by ${f.officer.user.id}`, `compliance_export_run_finished by ${f.officer.user.id}`, `compliance_export_downloaded by ${f.officer.user.id}`]);
+    expect(events.filter((e: string) => e.startsWith('compliance_export_downloaded')).length).to.equal(4);
   });
 
   it('runs a legacy compliance report (dates, users, keywords) into a zip with meta.json and posts.csv', async () => {
