@@ -24,6 +24,21 @@ async function signIn(page: Page, app: TestApp, who: TestUser): Promise<void> {
   await page.locator('#message-list[data-ready="true"]').waitFor();
 }
 
+/** Polls `check` until it holds (the page's CSP rules out Playwright's string-evaluating waitForFunction). */
+async function until(check: () => Promise<boolean>, what: string, timeoutMs = 3000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** Where an element ends on the x axis (0 when it is not rendered). */
+async function rightEdge(page: Page, selector: string): Promise<number> {
+  const box = await page.locator(selector).boundingBox();
+  return box ? box.x + box.width : 0;
+}
+
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)];
@@ -302,14 +317,16 @@ describe('webapp end to end (Chromium)', function () {
     const page = await newPage({ width: 390, height: 844 });
     await signIn(page, app, bob);
     // On a phone the sidebar is hidden behind a button.
-    expect(await page.locator('aside.sidebar').boundingBox().then((b) => (b ? b.x + b.width : 0))).to.be.at.most(0);
-    // Bob lands in Busy (first by name); he opens General from the channel list.
-    await page.getByRole('button', { name: 'Show channels' }).click();
-    await page.locator(`a[data-channel-name="${general.name}"]`).click();
+    expect(await rightEdge(page, 'aside.sidebar')).to.be.at.most(0);
+    // From General, Bob opens Busy from the channel list.
+    await page.goto(`${app.url}/${teamName}/channels/${general.name}`);
     await page.locator(`#message-list[data-channel-id="${general.id}"][data-ready="true"]`).waitFor();
+    await page.getByRole('button', { name: 'Show channels' }).click();
+    await page.locator(`a[data-channel-name="${busy.name}"]`).click();
+    await page.locator(`#message-list[data-channel-id="${busy.id}"][data-complete]`).waitFor();
     // On a phone focus goes to the channel's name (no keyboard popping up); arrow keys move through messages.
     expect((await focused(page)).id).to.equal('channel-title');
-    await page.waitForFunction("document.querySelector('aside.sidebar').getBoundingClientRect().right <= 0"); // slid away
+    await until(async () => (await rightEdge(page, 'aside.sidebar')) <= 0, 'the sidebar slides away');
     await page.locator('#message-list').focus();
     await page.keyboard.press('End');
     expect((await focused(page)).tag).to.equal('ARTICLE');
@@ -322,14 +339,32 @@ describe('webapp end to end (Chromium)', function () {
     await page.screenshot({ path: path.join(ARTIFACTS, 'e2e-08-phone-dark.png') });
   });
 
-  it('returns to the sign-in page, saying why, when the session is revoked', async () => {
+  it('returns to the sign-in page, saying why, when the session is revoked, and back to the draft after signing in', async () => {
     const page = await newPage();
     await signIn(page, app, bob);
+    await page.goto(`${app.url}/${teamName}/channels/${general.name}`);
+    await page.locator(`#message-list[data-channel-id="${general.id}"][data-ready="true"]`).waitFor();
+    await page.getByRole('combobox', { name: 'Write to ~General' }).fill('half-written thought');
     await page.waitForTimeout(300);
     const revoked = await request(app, 'POST', `/api/v4/users/${bob.user.id}/sessions/revoke/all`, { token: bob.token });
     expect(revoked.status).to.equal(200);
     await page.getByText('Your session has expired').waitFor({ timeout: 10_000 });
-    expect(await page.getByLabel('Username or email').isVisible()).to.equal(true);
     await page.screenshot({ path: path.join(ARTIFACTS, 'e2e-09-session-expired.png') });
+
+    // Signing in again returns to the same channel with the unsent text still there.
+    expect(new URL(page.url()).pathname).to.equal(`/${teamName}/channels/${general.name}`);
+    await page.getByLabel('Username or email').fill('bob');
+    await page.getByLabel('Password').fill(bob.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.locator(`#message-list[data-channel-id="${general.id}"][data-ready="true"]`).waitFor();
+    expect(await page.getByRole('combobox', { name: 'Write to ~General' }).inputValue()).to.equal('half-written thought');
+
+    // Signing out and in as someone else in the same tab leaves nothing of Bob's behind.
+    await page.getByRole('button', { name: 'Sign out bob' }).click();
+    await page.getByLabel('Username or email').fill('alice');
+    await page.getByLabel('Password').fill(alice.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.locator(`#message-list[data-channel-id="${general.id}"][data-ready="true"]`).waitFor();
+    expect(await page.getByRole('combobox', { name: 'Write to ~General' }).inputValue()).to.equal('');
   });
 });

@@ -1,18 +1,16 @@
 import { useEffect, useId, useLayoutEffect, useMemo, useRef, useState, type RefObject } from 'react';
-import { api, uploadFile, type Upload } from '../api/client.ts';
+import { uploadFile, type Upload } from '../api/client.ts';
 import type { Channel, FileInfo, Team, User } from '../api/types.ts';
 import {
   applySuggestion, canSend, CHANNEL_WIDE_MENTIONS, findTrigger, formatBytes, keyAction, moveSelection, rankChannels, rankEmoji, rankUsers, shouldSendTyping, type Trigger,
 } from '../lib/composer.ts';
 import { emojiChar, emojiNames } from '../lib/emoji.ts';
 import { narrowScreen } from '../lib/media.ts';
-import { loadTeamUsers, notify, sendPost, sendTyping } from '../state/actions.ts';
+import { drafts, loadPublicChannels, loadTeamUsers, notify, sendPost, sendTyping } from '../state/actions.ts';
 import { store, useAppState } from '../state/store.ts';
 import { EmojiPicker } from './EmojiPicker.tsx';
 import { Icon } from './Icons.tsx';
 
-/** Drafts survive switching channels (for the life of the page). */
-const drafts = new Map<string, string>();
 const MAX_FILES = 10;
 const FIELD_SIZING = typeof CSS !== 'undefined' && CSS.supports('field-sizing', 'content');
 
@@ -32,8 +30,6 @@ interface Suggestion {
   label: string;
   detail?: string;
 }
-
-const publicChannelCache = new Map<string, Promise<Channel[]>>();
 
 function suggestionsFor(trigger: Trigger | undefined, users: User[], channels: Channel[], myId: string): Suggestion[] {
   if (!trigger) return [];
@@ -121,15 +117,7 @@ export function Composer({ team, channel, rootId = '', placeholder, dropZone }: 
   // Load what completion needs the first time it is asked for.
   useEffect(() => {
     if (trigger?.kind === 'mention' && teamUsers.length === 0) loadTeamUsers(team.id).then(setTeamUsers, () => undefined);
-    if (trigger?.kind === 'channel' && publicChannels.length === 0) {
-      let load = publicChannelCache.get(team.id);
-      if (!load) {
-        load = api.publicChannels(team.id);
-        load.catch(() => publicChannelCache.delete(team.id));
-        publicChannelCache.set(team.id, load);
-      }
-      load.then(setPublicChannels, () => undefined);
-    }
+    if (trigger?.kind === 'channel' && publicChannels.length === 0) loadPublicChannels(team.id).then(setPublicChannels, () => undefined);
   }, [trigger?.kind, team.id, teamUsers.length, publicChannels.length]);
 
   function updateTrigger(value: string, caret: number) {

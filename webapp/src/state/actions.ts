@@ -41,24 +41,43 @@ export async function bootstrap(): Promise<void> {
   }
 }
 
+/** Who was signed in last in this tab: their drafts survive an expired session, nobody else's do. */
+let lastUserId: string | undefined;
+
 async function signedIn(me: User): Promise<void> {
-  store.update((s) => mergeUsers({ ...s, me, session: 'signed-in', expired: false }, [me]));
+  // A new session starts from nothing: no posts, channels or caches of the previous one.
+  forgetSession(me.id !== lastUserId);
+  lastUserId = me.id;
   const teams = await api.myTeams();
-  store.set({ teams: teams.filter((t) => t.delete_at === 0) });
+  store.update((s) => mergeUsers({ ...s, me, session: 'signed-in', expired: false, teams: teams.filter((t) => t.delete_at === 0) }, [me]));
   startRealtime();
 }
 
 export async function login(loginId: string, password: string): Promise<void> {
-  const me = await api.login(loginId, password);
-  // A new session: forget everything the previous one loaded.
-  store.update((s) => ({ ...s, users: {}, channels: {}, teamChannels: {}, members: {}, posts: {}, channelPosts: {}, threads: {}, typing: {} }));
-  await signedIn(me);
+  await signedIn(await api.login(loginId, password));
 }
 
 export async function logout(): Promise<void> {
   realtime?.stop();
   await api.logout().catch(() => undefined);
+  forgetSession(true);
+  lastUserId = undefined;
   store.update((s) => ({ ...s, session: 'signed-out', expired: false, me: undefined, teams: [] }));
+}
+
+/** Drafts by `channelId:rootId`, for the life of the page and the signed-in user. */
+export const drafts = new Map<string, string>();
+
+/** Clears what the previous session loaded (and, for another user or a sign-out, the drafts). */
+function forgetSession(withDrafts: boolean): void {
+  loadingTeams.clear();
+  teamUsersLoaded.clear();
+  publicChannelLoads.clear();
+  usersInFlight.clear();
+  openBatch = undefined;
+  channelLoads.clear();
+  if (withDrafts) drafts.clear();
+  store.update((s) => ({ ...s, users: {}, channels: {}, teamChannels: {}, members: {}, posts: {}, channelPosts: {}, threads: {}, typing: {}, editingPostId: undefined }));
 }
 
 /** The server says the session is over (expired, revoked, logged out elsewhere). */
@@ -151,6 +170,19 @@ export function loadTeamUsers(teamId: string): Promise<User[]> {
     })();
     load.catch(() => teamUsersLoaded.delete(teamId));
     teamUsersLoaded.set(teamId, load);
+  }
+  return load;
+}
+
+const publicChannelLoads = new Map<string, Promise<Channel[]>>();
+
+/** A team's public channels (for ~channel suggestions), loaded once per team. */
+export function loadPublicChannels(teamId: string): Promise<Channel[]> {
+  let load = publicChannelLoads.get(teamId);
+  if (!load) {
+    load = api.publicChannels(teamId);
+    load.catch(() => publicChannelLoads.delete(teamId));
+    publicChannelLoads.set(teamId, load);
   }
   return load;
 }
