@@ -10,7 +10,7 @@ import { currentSigningKey, registeredKeys, signText, verifyText, type AuditKeyD
 import { MerkleTree } from './merkle.ts';
 import { GENESIS_HASH } from './record.ts';
 import { sealAll } from './sealer.ts';
-import { ChainWalker, checkCheckpoints, finish, Findings, trustMap, walk, type ChainEntry, type VerifyResult } from './verify.ts';
+import { ChainWalker, checkCheckpoints, checkRoots, finish, Findings, trustMap, walk, type ChainEntry, type VerifyResult } from './verify.ts';
 
 export const BUNDLE_FORMAT = 'custodian-audit-bundle/1';
 
@@ -180,6 +180,7 @@ export async function verifyBundle(file: string, options: { trustedKeys?: Public
     if (batch.length) yield batch;
   }
   if (!trailer) await walk(walker, entries());
+  await checkRoots(walker, findings);
   const last = walker.lastSeq;
   if (!walker.stopped) {
     if (!trailer) {

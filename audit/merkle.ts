@@ -6,12 +6,22 @@ import crypto from 'node:crypto';
 const LEAF = Buffer.from([0]);
 const NODE = Buffer.from([1]);
 
+// Leaves here are 32-byte chain hashes: one-shot hashing over reused buffers (verification does this
+// twice per record).
+const leafInput = Buffer.alloc(33);
+const nodeInput = Buffer.alloc(65, 1);
+
 export function leafHash(leaf: Buffer): Buffer {
-  return crypto.createHash('sha256').update(LEAF).update(leaf).digest();
+  if (leaf.length !== 32) return crypto.createHash('sha256').update(LEAF).update(leaf).digest();
+  leaf.copy(leafInput, 1);
+  return crypto.hash('sha256', leafInput, 'buffer');
 }
 
 export function nodeHash(left: Buffer, right: Buffer): Buffer {
-  return crypto.createHash('sha256').update(NODE).update(left).update(right).digest();
+  if (left.length !== 32 || right.length !== 32) return crypto.createHash('sha256').update(NODE).update(left).update(right).digest();
+  left.copy(nodeInput, 1);
+  right.copy(nodeInput, 33);
+  return crypto.hash('sha256', nodeInput, 'buffer');
 }
 
 /** The root of the empty tree: SHA-256 of nothing. */

@@ -153,9 +153,16 @@ export function embeddedSeq(json: string): number {
   return end > at + 6 ? Number(json.slice(at + 6, end)) : -1;
 }
 
+// One-shot hashing over a reused buffer: verification hashes every record, and a hash object per call
+// costs more than the hashing itself.
+let scratch = Buffer.allocUnsafe(16 * 1024);
+
 /** SHA-256(previous hash ‖ record bytes): one link of the chain. */
 export function chainHash(previous: Buffer, json: string): Buffer {
-  return crypto.createHash('sha256').update(previous).update(json).digest();
+  if (32 + json.length * 3 > scratch.length) scratch = Buffer.allocUnsafe(32 + json.length * 3);
+  previous.copy(scratch, 0, 0, 32);
+  const length = scratch.write(json, 32, 'utf8');
+  return crypto.hash('sha256', scratch.subarray(0, 32 + length), 'buffer');
 }
 
 /** The "previous hash" of record 1. */

@@ -142,9 +142,14 @@ export class AuditService {
     }
   }
 
-  /** Signs checkpoints up to the current head (one per N records) and appends them to the checkpoint file. */
-  checkpoint(): Promise<void> {
-    this.checkpointing ??= (async () => {
+  /**
+   * Signs checkpoints up to the current head (one per N records) and appends them to the checkpoint
+   * file. One at a time; a caller arriving while one runs waits, then runs its own (which sees the
+   * records sealed in between).
+   */
+  async checkpoint(): Promise<void> {
+    while (this.checkpointing) await this.checkpointing.catch(() => {});
+    this.checkpointing = (async () => {
       try {
         const { db, nodeId, checkpointEveryRecords } = this.options;
         const key = await currentSigningKey(db, this.keys);

@@ -4,7 +4,8 @@
 import type { Knex } from 'knex';
 import { checkpointDigest, CHECKPOINT_FORMAT, lastCheckpoint, listCheckpoints, readCheckpointFile, type Checkpoint } from './checkpoints.ts';
 import { keyIdOf, verifyText, type PublicAuditKey } from './keys.ts';
-import { MerkleBuilder, verifyInclusion } from './merkle.ts';
+import { verifyInclusion } from './merkle.ts';
+import { LocalRoots, WorkerRoots, type RootCollector } from './merkle-worker.ts';
 import { chainHash, embeddedSeq, GENESIS_HASH } from './record.ts';
 import { readHead } from './sealer.ts';
 
@@ -90,7 +91,9 @@ class ChainWalker {
   private readonly walkStart: number;
   private readonly checkpoints: Checkpoint[];
   private ci = 0;
-  private merkle?: MerkleBuilder;
+  private readonly rootsOf: RootCollector;
+  /** Whole checkpoint ranges walked with a matching head, whose Merkle roots are still to compare. */
+  private readonly pendingRoots: Checkpoint[] = [];
   stopped = false;
   records = 0;
   lastSeq: number;
@@ -100,7 +103,8 @@ class ChainWalker {
   firstUncovered = 0;
   private readonly findings: Findings;
 
-  constructor(anchorSeq: number, anchorHash: Buffer, checkpoints: Checkpoint[], findings: Findings) {
+  constructor(anchorSeq: number, anchorHash: Buffer, checkpoints: Checkpoint[], findings: Findings, roots: RootCollector = new LocalRoots()) {
+    this.rootsOf = roots;
     this.expected = anchorSeq + 1;
     this.walkStart = anchorSeq + 1;
     this.prev = anchorHash;
@@ -115,6 +119,18 @@ class ChainWalker {
     this.findings.add(seq, reason, detail);
     this.stopped = true;
     return false;
+  }
+
+  roots(): Promise<Map<number, Buffer>> {
+    return this.rootsOf.roots();
+  }
+
+  walkedWhole(): Checkpoint[] {
+    return this.pendingRoots;
+  }
+
+  close(): Promise<void> {
+    return this.rootsOf.close();
   }
 
   /** Checks `r` (with `n`, the entry after it, for telling insertions and swaps apart). */
@@ -150,8 +166,8 @@ class ChainWalker {
     const b = cp.body;
     const whole = b.seq_start >= this.walkStart;
     if (whole) {
-      if (r.pos === b.seq_start) this.merkle = new MerkleBuilder();
-      this.merkle!.add(r.hash);
+      if (r.pos === b.seq_start) this.rootsOf.begin(b.number);
+      this.rootsOf.add(r.hash);
     } else {
       const p = r.proof;
       if (!p || p.checkpoint !== b.number || p.index !== r.pos - b.seq_start || !verifyInclusion(r.hash, p.index, b.tree_size, p.path, Buffer.from(b.merkle_root, 'hex'))) {
@@ -161,12 +177,25 @@ class ChainWalker {
     if (r.pos === b.seq_end) {
       const from = Math.max(b.seq_start, this.walkStart);
       if (!r.hash.equals(Buffer.from(b.head_hash, 'hex'))) return this.fail(from, 'modified', `records ${from}..${b.seq_end} differ from signed checkpoint ${b.number} (chain head mismatch: the chain was rewritten)`);
-      if (whole && !this.merkle!.root().equals(Buffer.from(b.merkle_root, 'hex'))) return this.fail(from, 'modified', `records ${from}..${b.seq_end} differ from signed checkpoint ${b.number} (Merkle root mismatch)`);
+      if (whole) {
+        this.rootsOf.end(b.number);
+        this.pendingRoots.push(cp);
+      }
       this.signedThrough = b.seq_end;
-      this.merkle = undefined;
       this.ci++;
     }
     return true;
+  }
+}
+
+/** Compares the Merkle roots of the whole ranges walked with their signed checkpoints. */
+async function checkRoots(walker: ChainWalker, findings: Findings): Promise<void> {
+  const roots = await walker.roots();
+  for (const cp of walker.walkedWhole()) {
+    const root = roots.get(cp.body.number);
+    if (root && !root.equals(Buffer.from(cp.body.merkle_root, 'hex'))) {
+      findings.add(cp.body.seq_start, 'modified', `records ${cp.body.seq_start}..${cp.body.seq_end} differ from signed checkpoint ${cp.body.number} (Merkle root mismatch)`);
+    }
   }
 }
 
@@ -216,14 +245,31 @@ export async function verifyDatabase(
   db: Knex | Knex.Transaction,
   options: { trustedKeys: PublicAuditKey[]; checkpointFiles?: string[]; batchSize?: number },
 ): Promise<VerifyResult> {
+  // The checkpoint files are read first, then one snapshot serves the whole walk: a checkpoint or
+  // records committed meanwhile by a running server must not look like a truncation.
+  const external = (options.checkpointFiles ?? []).map((file) => ({ file, checkpoints: readCheckpointFile(file) }));
+  if ((db as Knex.Transaction).isTransaction) return verifySnapshot(db, options, external);
+  return (db as Knex).transaction((trx) => verifySnapshot(trx, options, external), { isolationLevel: 'repeatable read', readOnly: true });
+}
+
+async function verifySnapshot(
+  db: Knex | Knex.Transaction,
+  options: { trustedKeys: PublicAuditKey[]; batchSize?: number },
+  externalFiles: { file: string; checkpoints: Checkpoint[] }[],
+): Promise<VerifyResult> {
   const findings = new Findings();
   const warnings: string[] = [];
   const trusted = trustMap(options.trustedKeys);
   if (!trusted.size) warnings.push('no trusted public key given: every checkpoint signature fails');
   const stored = await listCheckpoints(db);
   const valid = checkCheckpoints(stored, trusted, findings, stored.map((c) => c.number));
-  const walker = new ChainWalker(0, GENESIS_HASH, valid, findings);
-  await walk(walker, databaseEntries(db, options.batchSize ?? 20_000));
+  const walker = new ChainWalker(0, GENESIS_HASH, valid, findings, new WorkerRoots());
+  try {
+    await walk(walker, databaseEntries(db, options.batchSize ?? 20_000));
+    await checkRoots(walker, findings);
+  } finally {
+    await walker.close();
+  }
   const last = walker.lastSeq;
   if (!walker.stopped) {
     const head = await readHead(db);
@@ -234,8 +280,7 @@ export async function verifyDatabase(
     }
   }
   const byNumber = new Map(stored.map((c) => [c.body.number, c]));
-  for (const file of options.checkpointFiles ?? []) {
-    const external = readCheckpointFile(file);
+  for (const { file, checkpoints: external } of externalFiles) {
     checkCheckpoints(external, new Map(trusted), findings);
     for (const cp of external) {
       const b = cp.body;
@@ -258,7 +303,7 @@ export async function verifyDatabase(
   return finish(findings, { fromSeq: 1, toSeq: last, records: walker.records, checkpoints: stored.length, signedThrough: walker.signedThrough, warnings });
 }
 
-export { Findings, ChainWalker, walk, finish, trustMap };
+export { Findings, ChainWalker, walk, finish, trustMap, checkRoots };
 
 /** The newest checkpoint, for status output. */
 export { lastCheckpoint };
