@@ -256,7 +256,8 @@ export async function runMessageExport(ctx: JobContext): Promise<JobOutcome> {
         }
       },
     );
-    logger.info({ job_id: job.id, batch: seq, key: batch.key, counts: batch.counts }, 'compliance export batch committed');
+    const memory = process.memoryUsage();
+    logger.info({ job_id: job.id, batch: seq, key: batch.key, counts: batch.counts, rss_mib: Math.round(memory.rss / 2 ** 20), heap_mib: Math.round(memory.heapUsed / 2 ** 20) }, 'compliance export batch committed');
     state = next;
     if (final) break;
   }

@@ -13,8 +13,12 @@ import {
   type UpdateType,
 } from './records.ts';
 
-/** Rows fetched per round trip from a server-side cursor: memory stays bounded whatever the batch holds. */
-const FETCH_ROWS = 2000;
+/**
+ * Rows fetched per round trip from a server-side cursor: memory stays bounded whatever the batch
+ * holds. Channel rows carry their participants, so they come fewer at a time.
+ */
+const FETCH_ROWS = 1000;
+const FETCH_CHANNELS = 50;
 
 type Sql = [string, Knex.RawBinding[]];
 
@@ -60,16 +64,17 @@ export async function countUpdates(db: Knex | Knex.Transaction, from: ExportCurs
 let cursorSeq = 0;
 
 /** Streams a query through a server-side cursor in the surrounding transaction. */
-async function* streamRows(trx: Knex.Transaction, sql: string, bindings: Knex.RawBinding[]): AsyncGenerator<Record<string, unknown>> {
+async function* streamRows(trx: Knex.Transaction, sql: string, bindings: Knex.RawBinding[], fetchRows = FETCH_ROWS): AsyncGenerator<Record<string, unknown>> {
   const name = `export_cursor_${++cursorSeq}`;
   await trx.raw(`DECLARE ${name} NO SCROLL CURSOR FOR ${sql}`, bindings);
-  const fetch = () => trx.raw(`FETCH ${FETCH_ROWS} FROM ${name}`) as Promise<{ rows: Record<string, unknown>[] }>;
+  // Promise.resolve runs the query exactly once: a knex query runs again every time it is awaited.
+  const fetch = (): Promise<{ rows: Record<string, unknown>[] }> => Promise.resolve(trx.raw(`FETCH ${fetchRows} FROM ${name}`));
   let pending: Promise<{ rows: Record<string, unknown>[] }> | undefined = fetch();
   try {
     while (pending) {
       const { rows }: { rows: Record<string, unknown>[] } = await pending;
       // Ask for the next rows before handing these out, so PostgreSQL works while they are written.
-      pending = rows.length < FETCH_ROWS ? undefined : fetch();
+      pending = rows.length < fetchRows ? undefined : fetch();
       pending?.catch(() => undefined);
       for (const row of rows) yield row;
     }
@@ -154,7 +159,7 @@ export class BatchSource {
       LEFT JOIN ${withParticipants ? 'members' : '(SELECT NULL::text AS channel_id, NULL::text AS members WHERE false)'} m ON m.channel_id = a.channel_id
       LEFT JOIN counts k ON k.channel_id = a.channel_id
       ORDER BY ${order === 'id' ? 'COALESCE(c.create_at, 0), a.channel_id' : 'start_time, a.channel_id'}`;
-    for await (const row of streamRows(this.trx, sql, bindings)) yield this.toChannel(row);
+    for await (const row of streamRows(this.trx, sql, bindings, FETCH_CHANNELS)) yield this.toChannel(row);
   }
 
   private toChannel(row: Record<string, unknown>): ExportChannel {
