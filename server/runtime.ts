@@ -1,6 +1,7 @@
 import { ensureDir } from './lib/fs.ts';
 import fs from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import crypto from 'node:crypto';
@@ -14,6 +15,7 @@ import type { DatabaseTargets, PgTarget } from './db/targets.ts';
 import type { Logger } from './lib/logger.ts';
 import { buildServices, type Services } from './services.ts';
 import { createHttpApp } from './http/app.ts';
+import { loadTls } from './http/tls.ts';
 import { apiRouters, rootRouters } from './api/index.ts';
 import { startOutgoingWebhooks } from './integrations/outgoing-dispatch.ts';
 import { startBackgroundJobs } from './job-types.ts';
@@ -120,7 +122,10 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       rootRouters: rootRouters(services),
       metrics: services.metrics,
     });
-    const server = http.createServer({ requestTimeout: 120_000, headersTimeout: 30_000, keepAliveTimeout: 65_000 }, httpApp.callback());
+    const tls = loadTls(config, logger);
+    const serverOptions = { requestTimeout: 120_000, headersTimeout: 30_000, keepAliveTimeout: 65_000 };
+    // With a certificate configured (or self-signed), HTTPS and WSS are served directly.
+    const server = (tls ? https.createServer({ ...serverOptions, key: tls.key, cert: tls.cert, minVersion: 'TLSv1.2' }, httpApp.callback()) : http.createServer(serverOptions, httpApp.callback())) as http.Server;
     cleanups.unshift(async () => {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
@@ -136,8 +141,8 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     });
     const port = (server.address() as AddressInfo).port;
     const host = config.listenAddress === '0.0.0.0' || config.listenAddress === '::' ? '127.0.0.1' : config.listenAddress;
-    logger.info({ port, address: config.listenAddress, site_url: config.siteUrl, node_id: config.nodeId }, 'Custodian is serving');
-    return { url: `http://${host}:${port}`, port, services, stop: runCleanups };
+    logger.info({ port, address: config.listenAddress, site_url: config.siteUrl, node_id: config.nodeId, tls: tls ? { source: tls.source, cert: tls.certFile, sha256: tls.fingerprint256 } : 'off' }, 'Custodian is serving');
+    return { url: `${tls ? 'https' : 'http'}://${host}:${port}`, port, services, stop: runCleanups };
   } catch (err) {
     await runCleanups();
     throw err;

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { identityProblems } from './identity.ts';
+import { tlsEnabled, tlsProblems } from './tls.ts';
 import { configSchema, secretSettings, settingSources, type Config, type SettingKey } from './schema.ts';
 
 /** Thrown when configuration is invalid; `problems` has one line per problem. */
@@ -85,10 +86,10 @@ export function loadConfig(env: Env = process.env): Config {
       problems.push(`${name}: ${issue.message}${describeValue(key, raw)}`);
     }
   }
-  if (parsed.success) problems.push(...identityProblems(parsed.data));
+  if (parsed.success) problems.push(...identityProblems(parsed.data), ...tlsProblems(parsed.data));
   if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
   const value = parsed.data;
-  const siteUrl = value.siteUrl ?? `http://localhost:${value.port || 8065}`;
+  const siteUrl = value.siteUrl ?? `${tlsEnabled(value) ? 'https' : 'http'}://localhost:${value.port || 8065}`;
   return {
     ...value,
     siteUrl,

@@ -69,6 +69,15 @@ export async function loadAndCheckConfig(env: Record<string, string | undefined>
       return (err as NodeJS.ErrnoException).code ?? 'error';
     }
   }));
+  for (const key of ['tlsCertFile', 'tlsKeyFile'] as const) {
+    const file = raw[key];
+    if (typeof file !== 'string' || !file) continue;
+    try {
+      fs.accessSync(file, fs.constants.R_OK);
+    } catch (err) {
+      problems.push(`${settingSources[key]}: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+    }
+  }
   const databaseUrl = configSchema.shape.databaseUrl.safeParse(raw.databaseUrl);
   if (databaseUrl.success && databaseUrl.data) {
     const problem = await checkDatabaseUrl(databaseUrl.data);

@@ -11,6 +11,12 @@ export const settingSources = {
   port: 'CUSTODIAN_PORT',
   /** Address to bind; 0.0.0.0 serves every interface. */
   listenAddress: 'CUSTODIAN_LISTEN_ADDRESS',
+  /** Serve HTTPS with a self-signed certificate generated under <dataDir>/keys/ at first start ("self-signed"), or not ("off"). */
+  tls: 'CUSTODIAN_TLS',
+  /** PEM certificate (leaf first, then its chain) to serve HTTPS with; turns HTTPS on. */
+  tlsCertFile: 'CUSTODIAN_TLS_CERT_FILE',
+  /** PEM private key of that certificate. */
+  tlsKeyFile: 'CUSTODIAN_TLS_KEY_FILE',
   /** Where Custodian keeps its state: embedded PostgreSQL, files, keys, logs. */
   dataDir: 'CUSTODIAN_DATA_DIR',
   /** External PostgreSQL (postgres://user:pass@host:port/db); when unset, an embedded server runs under the data dir. */
@@ -196,6 +202,9 @@ const attributeValue = z.string().regex(/^([A-Za-z0-9_.:;/-]{1,256}=.{1,256})?$/
 export const configSchema = z.object({
   port: integer(0, 65535).default(8065),
   listenAddress: z.string().min(1).default('0.0.0.0'),
+  tls: z.enum(['off', 'self-signed']).default('off'),
+  tlsCertFile: z.string().min(1).transform((p) => path.resolve(p)).optional(),
+  tlsKeyFile: z.string().min(1).transform((p) => path.resolve(p)).optional(),
   dataDir: z.string().min(1).default('./data').transform((p) => path.resolve(p)),
   databaseUrl: z
     .string()
