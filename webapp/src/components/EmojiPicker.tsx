@@ -2,12 +2,15 @@ import { useEffect, useRef, useState } from 'react';
 import { rankEmoji } from '../lib/composer.ts';
 import { emojiChar, emojiNames } from '../lib/emoji.ts';
 
+/** Aliases (`thumbsup` is `+1`) are found by search but not listed twice. */
+const PICKER_NAMES = emojiNames.filter((n) => n !== 'thumbsup' && n !== 'thumbsdown');
+
 /** A small emoji picker: type to filter, arrows or Tab to move, Enter or click to pick, Escape to close. */
 export function EmojiPicker({ onPick, onClose, label = 'Pick an emoji' }: { onPick: (name: string) => void; onClose: () => void; label?: string }) {
   const [query, setQuery] = useState('');
   const input = useRef<HTMLInputElement>(null);
   const root = useRef<HTMLDivElement>(null);
-  const names = query ? rankEmoji(emojiNames, query, 60) : emojiNames.filter((n, i) => emojiNames.indexOf(n) === i && n !== 'thumbsup' && n !== 'thumbsdown');
+  const names = query ? rankEmoji(emojiNames, query, 60) : PICKER_NAMES;
 
   useEffect(() => {
     input.current?.focus();

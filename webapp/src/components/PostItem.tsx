@@ -6,11 +6,12 @@ import { emojiChar, quickReactions } from '../lib/emoji.ts';
 import { fullTimeLabel, timeLabel } from '../lib/grouping.ts';
 import { mentionsIn } from '../lib/markdown.ts';
 import { parseCached, renderMarkdown } from '../lib/markdown-react.ts';
-import { channelPath, isPlainClick, navigate } from '../lib/router.ts';
+import { channelPath } from '../lib/router.ts';
 import { deletePost, discardPost, editPost, retryPost, setPinned, toggleReaction } from '../state/actions.ts';
 import { store } from '../state/store.ts';
 import { EmojiPicker } from './EmojiPicker.tsx';
 import { Icon } from './Icons.tsx';
+import { Link } from './Link.tsx';
 
 const AVATAR_COLOURS = ['#3b7dd8', '#2e9d6b', '#c2410c', '#7c3aed', '#b91c1c', '#0e7490', '#a16207', '#be185d'];
 
@@ -162,11 +163,6 @@ export const PostItem = memo(function PostItem({ post, author, continuation, tea
   const time = timeLabel(post.create_at);
   const full = fullTimeLabel(post.create_at);
   const threadHref = channelPath(team.name, channelName, post.root_id || post.id);
-  const openThread = (e: { preventDefault(): void; button: number; metaKey: boolean; ctrlKey: boolean; shiftKey: boolean; altKey: boolean }) => {
-    if (!isPlainClick(e)) return;
-    e.preventDefault();
-    navigate(threadHref);
-  };
   const mentionsMe = !mine && !deleted && mentionsReader(post.message, myUsername);
 
   return (
@@ -208,9 +204,9 @@ export const PostItem = memo(function PostItem({ post, author, continuation, tea
         {!deleted && post.metadata?.files && post.metadata.files.length > 0 && <Files files={post.metadata.files} />}
         {!deleted && <Reactions post={post} myId={myId} />}
         {inChannel && !deleted && post.reply_count > 0 && (
-          <a className="reply-count" href={threadHref} onClick={openThread}>
+          <Link className="reply-count" href={threadHref}>
             {post.reply_count} {post.reply_count === 1 ? 'reply' : 'replies'}
-          </a>
+          </Link>
         )}
         {failed && (
           <p className="send-failed" role="alert">
@@ -235,9 +231,9 @@ export const PostItem = memo(function PostItem({ post, author, continuation, tea
             <Icon name="smile" />
           </button>
           {inChannel && (
-            <a className="icon-button" href={threadHref} aria-label="Reply in thread" title="Reply" onClick={openThread}>
+            <Link className="icon-button" href={threadHref} aria-label="Reply in thread" title="Reply">
               <Icon name="reply" />
-            </a>
+            </Link>
           )}
           <button type="button" className="icon-button" aria-label={post.is_pinned ? 'Unpin message' : 'Pin message'} title={post.is_pinned ? 'Unpin' : 'Pin'} onClick={() => void setPinned(post.id, !post.is_pinned)}>
             <Icon name="pin" />

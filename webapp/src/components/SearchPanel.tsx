@@ -3,11 +3,12 @@ import { api, ApiError } from '../api/client.ts';
 import type { Post, Team } from '../api/types.ts';
 import { channelLabel } from '../lib/channels.ts';
 import { renderMarkdown } from '../lib/markdown-react.ts';
-import { channelPath, isPlainClick, navigate } from '../lib/router.ts';
+import { channelPath } from '../lib/router.ts';
 import { hasCriteria, highlightTerms, parseSearch, searchRequest } from '../lib/search-syntax.ts';
 import { ensureUsers } from '../state/actions.ts';
 import { useAppState } from '../state/store.ts';
 import { Icon } from './Icons.tsx';
+import { Link } from './Link.tsx';
 
 type Result = { state: 'loading' } | { state: 'done'; posts: Post[] } | { state: 'error'; message: string };
 
@@ -74,14 +75,9 @@ export function SearchPanel({ team, query, onClose }: { team: Team; query: strin
                   </p>
                   <div className="message">{renderMarkdown(post.message, { myUsername: me.username, highlight })}</div>
                   {href && (
-                    <a href={href} onClick={(e) => {
-                      if (!isPlainClick(e)) return;
-                      e.preventDefault();
-                      onClose();
-                      navigate(href);
-                    }}>
+                    <Link href={href} onNavigate={onClose}>
                       Jump to message
-                    </a>
+                    </Link>
                   )}
                 </li>
               );

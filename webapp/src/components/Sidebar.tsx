@@ -2,10 +2,11 @@ import { memo, useEffect, useMemo, useRef, useState } from 'react';
 import type { Channel, Team, User } from '../api/types.ts';
 import { channelLabel, sidebarSections, unreadState } from '../lib/channels.ts';
 import { rankUsers } from '../lib/composer.ts';
-import { channelPath, isPlainClick, navigate } from '../lib/router.ts';
+import { channelPath, navigate } from '../lib/router.ts';
 import { loadChannel, loadTeamUsers, notify, openDirect } from '../state/actions.ts';
 import { useAppState } from '../state/store.ts';
 import { Icon } from './Icons.tsx';
+import { Link } from './Link.tsx';
 
 const ChannelLink = memo(function ChannelLink({ channel, team, active, label, onPick }: { channel: Channel; team: Team; active: boolean; label: string; onPick: () => void }) {
   const member = useAppState((s) => s.members[channel.id]);
@@ -15,18 +16,15 @@ const ChannelLink = memo(function ChannelLink({ channel, team, active, label, on
   const prefetch = () => void loadChannel(channel.id).catch(() => undefined);
   return (
     <li>
-      <a
+      <Link
         href={href}
         className={`channel-item${active ? ' active' : ''}${unread && !active ? ' unread' : ''}`}
         aria-current={active ? 'page' : undefined}
         data-channel-name={channel.name}
         onMouseEnter={prefetch}
         onFocus={prefetch}
-        onClick={(e) => {
-          if (!isPlainClick(e)) return;
-          e.preventDefault();
+        onNavigate={() => {
           prefetch(); // the request runs while React swaps the view
-          navigate(href);
           onPick();
         }}
       >
@@ -40,7 +38,7 @@ const ChannelLink = memo(function ChannelLink({ channel, team, active, label, on
             {mentions}
           </span>
         )}
-      </a>
+      </Link>
     </li>
   );
 });

@@ -2,11 +2,11 @@ import { useState } from 'react';
 import type { Team, User } from '../api/types.ts';
 import { consoles } from '../consoles/registry.ts';
 import { teamUnread } from '../lib/channels.ts';
-import { isPlainClick, navigate } from '../lib/router.ts';
 import { effectiveTheme, setTheme } from '../lib/theme.ts';
 import { logout } from '../state/actions.ts';
 import { useAppState } from '../state/store.ts';
 import { Icon } from './Icons.tsx';
+import { Link } from './Link.tsx';
 
 function initials(name: string): string {
   const words = name.trim().split(/\s+/);
@@ -21,21 +21,16 @@ function TeamButton({ team, current }: { team: Team; current: boolean }) {
   const label = `${team.display_name}${state.mentions ? `, ${state.mentions} mentions` : state.unread ? ', unread messages' : ''}`;
   return (
     <li>
-      <a
+      <Link
         href={`/${team.name}`}
         className={`rail-item${current ? ' active' : ''}${state.unread && !current ? ' unread' : ''}`}
         aria-current={current ? 'page' : undefined}
         aria-label={label}
         title={team.display_name}
-        onClick={(e) => {
-          if (!isPlainClick(e)) return;
-          e.preventDefault();
-          navigate(`/${team.name}`);
-        }}
       >
         {initials(team.display_name)}
         {state.mentions > 0 && !current && <span className="badge" aria-hidden="true">{state.mentions}</span>}
-      </a>
+      </Link>
     </li>
   );
 }
@@ -55,19 +50,9 @@ export function TeamRail({ teams, current, me }: { teams: Team[]; current?: Team
         <ul className="rail-list consoles" aria-label="Consoles">
           {visibleConsoles.map((c) => (
             <li key={c.id}>
-              <a
-                href={c.prefix}
-                className={`rail-item${location.pathname.startsWith(c.prefix) ? ' active' : ''}`}
-                title={c.label}
-                aria-label={c.label}
-                onClick={(e) => {
-                  if (!isPlainClick(e)) return;
-                  e.preventDefault();
-                  navigate(c.prefix);
-                }}
-              >
+              <Link href={c.prefix} className={`rail-item${location.pathname.startsWith(c.prefix) ? ' active' : ''}`} title={c.label} aria-label={c.label}>
                 <Icon name={c.icon} size={20} />
-              </a>
+              </Link>
             </li>
           ))}
         </ul>

@@ -154,37 +154,36 @@ export function ensureUsers(ids: Iterable<string>): Promise<void> {
 
 const teamUsersLoaded = new Map<string, Promise<User[]>>();
 
+/** Runs `load` once per key (again after a failure). */
+function once<T>(cache: Map<string, Promise<T>>, key: string, load: () => Promise<T>): Promise<T> {
+  let running = cache.get(key);
+  if (!running) {
+    running = load();
+    running.catch(() => cache.delete(key));
+    cache.set(key, running);
+  }
+  return running;
+}
+
 /** Every active user of a team (for @mention and from: suggestions), loaded once per team. */
 export function loadTeamUsers(teamId: string): Promise<User[]> {
-  let load = teamUsersLoaded.get(teamId);
-  if (!load) {
-    load = (async () => {
-      const all: User[] = [];
-      for (let page = 0; page < 25; page++) {
-        const users = await api.teamUsers(teamId, page);
-        all.push(...users);
-        if (users.length < 200) break;
-      }
-      store.update((s) => mergeUsers(s, all));
-      return all;
-    })();
-    load.catch(() => teamUsersLoaded.delete(teamId));
-    teamUsersLoaded.set(teamId, load);
-  }
-  return load;
+  return once(teamUsersLoaded, teamId, async () => {
+    const all: User[] = [];
+    for (let page = 0; page < 25; page++) {
+      const users = await api.teamUsers(teamId, page);
+      all.push(...users);
+      if (users.length < 200) break;
+    }
+    store.update((s) => mergeUsers(s, all));
+    return all;
+  });
 }
 
 const publicChannelLoads = new Map<string, Promise<Channel[]>>();
 
 /** A team's public channels (for ~channel suggestions), loaded once per team. */
 export function loadPublicChannels(teamId: string): Promise<Channel[]> {
-  let load = publicChannelLoads.get(teamId);
-  if (!load) {
-    load = api.publicChannels(teamId);
-    load.catch(() => publicChannelLoads.delete(teamId));
-    publicChannelLoads.set(teamId, load);
-  }
-  return load;
+  return once(publicChannelLoads, teamId, () => api.publicChannels(teamId));
 }
 
 /** Finds a channel of the team by name, joining it when it is public and not joined yet. */
