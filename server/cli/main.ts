@@ -15,6 +15,7 @@ import { backupCommand, restoreCommand } from './backup.ts';
 import { verifyInstallCommand } from './verify-install.ts';
 import { exportCommand, exportUsage } from './export.ts';
 import { auditCommand, auditUsage } from './audit.ts';
+import { retentionCommand, retentionUsage } from './retention.ts';
 
 const EXIT_USAGE = 64;
 const EXIT_CONFIG = 78;
@@ -28,6 +29,7 @@ Commands:
                                       Create a local user
 ${exportUsage}
 ${auditUsage}
+${retentionUsage}
   version                             Print the version
   backup --out FILE                   Write a consistent, checksummed backup (database, files, keys); works while the server runs
   restore --from FILE [--verify-only] Verify a backup, then restore it into a fresh data directory (or empty DATABASE_URL database)
@@ -120,6 +122,9 @@ async function main(argv: string[]): Promise<void> {
       return;
     case 'audit':
       process.exitCode = await auditCommand(args, config, (cfg) => createLogger(cfg.logLevel === 'info' ? 'warn' : cfg.logLevel), (message) => new UsageError(message));
+      return;
+    case 'retention':
+      process.exitCode = await retentionCommand(args, config, (cfg) => createLogger(cfg.logLevel === 'info' ? 'warn' : cfg.logLevel), (message) => new UsageError(message));
       return;
     case 'version':
     case '--version':
