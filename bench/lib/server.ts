@@ -21,8 +21,9 @@ export interface BenchServer {
  * Starts a real Custodian server process (embedded PostgreSQL, production durability settings) on a
  * scratch data directory, so the load generator in this process does not share its event loop.
  */
-export async function startBenchServer(env: Record<string, string> = {}): Promise<BenchServer> {
+export async function startBenchServer(env: Record<string, string> = {}, prepare?: (dataDir: string) => void): Promise<BenchServer> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'custodian-bench-'));
+  prepare?.(dataDir);
   fs.chmodSync(dataDir, 0o755);
   const port = 20000 + Math.floor(Math.random() * 20000);
   const child = spawn(path.join(root, 'bin', 'custodian'), ['start'], {

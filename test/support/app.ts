@@ -34,6 +34,9 @@ function testConfig(dataDir: string, env: Record<string, string>) {
  */
 export async function bootSecondNode(first: TestApp, env: Record<string, string> = {}): Promise<RunningServer & { close(): Promise<void> }> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'custodian-node2-'));
+  // Nodes of one cluster share their signing keys, as an operator deploys them (a shared keys volume).
+  const keys = path.join(first.dataDir, 'keys');
+  if (fs.existsSync(keys)) fs.cpSync(keys, path.join(dataDir, 'keys'), { recursive: true });
   const config = testConfig(dataDir, { CUSTODIAN_NODE_ID: 'node-2', ...env });
   const server = await startServer({ config, logger: createLogger(config.logLevel), database: first.database });
   return {
