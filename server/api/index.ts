@@ -8,6 +8,7 @@ import { botRoutes } from './bots/routes.ts';
 import { channelRoutes } from './channels/routes.ts';
 import { commandRoutes } from './commands/routes.ts';
 import { dataRetentionRoutes } from './data-retention/routes.ts';
+import { ediscoveryRoutes } from './ediscovery/routes.ts';
 import { complianceRoutes } from './compliance/routes.ts';
 import { fileRoutes } from './files/routes.ts';
 import { postFileHooks } from '../files/service.ts';
@@ -50,6 +51,7 @@ export function apiRouters(services: Services): Router<AppState>[] {
     auditRoutes(services),
     legalHoldRoutes(services),
     dataRetentionRoutes(services),
+    ediscoveryRoutes(services),
   ];
 }
 

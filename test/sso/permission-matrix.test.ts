@@ -60,6 +60,7 @@ const endpoints: Endpoint[] = [
   { group: 'audits', permission: 'read_audits', scope: 'system', method: 'GET', path: () => '/api/v4/audits' },
   { group: 'legal holds', permission: 'manage_legal_holds', scope: 'system', method: 'GET', path: () => '/api/v4/legal_holds' },
   { group: 'data retention', permission: 'manage_data_retention', scope: 'system', method: 'GET', path: () => '/api/v4/data_retention/policy' },
+  { group: 'ediscovery', permission: 'ediscovery_search', scope: 'system', method: 'POST', path: () => '/api/v4/ediscovery/search', body: () => ({ terms: 'matrix' }) },
   { group: 'teams', permission: 'manage_team', scope: 'team', method: 'PUT', path: (f) => `/api/v4/teams/${f.teamId}/patch`, body: () => ({ description: 'matrix' }) },
   { group: 'team members', permission: 'add_user_to_team', scope: 'team', method: 'POST', path: (f) => `/api/v4/teams/${f.teamId}/members`, body: (f) => ({ team_id: f.teamId, user_id: f.other.user.id }) },
   { group: 'channels', permission: 'read_channel', scope: 'channel', method: 'GET', path: (f) => `/api/v4/channels/${f.channelId}/posts` },
