@@ -1,6 +1,8 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { recordAudit, sealAll, type AuditRecord } from '../../audit/index.ts';
 import { createBackup } from '../backup/backup.ts';
 import { databaseIsEmpty } from '../backup/database.ts';
 import { restoreBackup, verifyBackup } from '../backup/restore.ts';
@@ -17,6 +19,22 @@ import { withOwnerDatabase } from './database.ts';
 const out = (line: string) => process.stdout.write(`${line}\n`);
 const mib = (bytes: number) => `${(bytes / 1048576).toFixed(1)} MiB`;
 
+/** Backups and restores are audited: who ran them from which machine, and what they produced. */
+async function audit(db: Knex, config: Config, command: 'backup' | 'restore', record: Pick<AuditRecord, 'event_name' | 'status' | 'event' | 'error'>): Promise<void> {
+  let who = 'unknown';
+  try {
+    who = os.userInfo().username;
+  } catch {
+    // no passwd entry
+  }
+  await recordAudit(db, {
+    ...record,
+    actor: { user_id: '', session_id: '', ip_address: '', user_agent: `custodian-cli (${who}@${os.hostname()})` },
+    meta: { api_path: `cli:${command}`, node_id: config.nodeId },
+  });
+  await sealAll(db);
+}
+
 /** `custodian backup --out <file>`: works while the server runs (online, one consistent snapshot). */
 export async function backupCommand(args: string[], config: Config, logger: Logger, usage: (message: string) => Error): Promise<void> {
   const { values } = parseArgs({ args, options: { out: { type: 'string' } } });
@@ -27,7 +45,20 @@ export async function backupCommand(args: string[], config: Config, logger: Logg
   const result = await withOwnerDatabase(
     config,
     logger,
-    (db) => createBackup({ db, dataDir: config.dataDir, out: file, custodianVersion: version, nodeId: config.nodeId, source: config.databaseUrl ? 'external' : 'embedded', log: (l) => out(`  ${l}`) }),
+    async (db) => {
+      try {
+        const written = await createBackup({ db, dataDir: config.dataDir, out: file, custodianVersion: version, nodeId: config.nodeId, source: config.databaseUrl ? 'external' : 'embedded', log: (l) => out(`  ${l}`) });
+        const rows = written.manifest.database.tables.reduce((n, t) => n + t.rows, 0);
+        await audit(db, config, 'backup', {
+          event_name: 'create_backup', status: 'success',
+          event: { object_type: 'backup', parameters: { out: file }, resulting_state: { sha256: written.sha256, bytes: written.bytes, rows, entries: written.manifest.entries.length, missing_files: written.manifest.missingFiles.length } },
+        });
+        return written;
+      } catch (err) {
+        await audit(db, config, 'backup', { event_name: 'create_backup', status: 'fail', event: { object_type: 'backup', parameters: { out: file } }, error: { description: (err as Error).message } }).catch(() => undefined);
+        throw err;
+      }
+    },
     { migrate: false },
   );
   out(`Backup written: ${result.file} (${mib(result.bytes)}, ${result.manifest.entries.length + 1} entries, ${((Date.now() - started) / 1000).toFixed(1)} s)`);
@@ -89,9 +120,18 @@ export async function restoreCommand(args: string[], config: Config, logger: Log
       db = createKnex(embedded.target('custodian'), 2, 'custodian-restore');
     }
     for (const name of manifest.database.migrations) await migrateUp(db, name);
-    await restoreBackup({ file, verified, dataDir: config.dataDir, db, log: (l) => out(`  ${l}`) });
+    const restored = await restoreBackup({ file, verified, dataDir: config.dataDir, db, log: (l) => out(`  ${l}`) });
     const applied = await migrateLatest(db);
     if (applied.length) out(`  migrated to Custodian ${version}: ${applied.join(', ')}`);
+    // Recorded in the restored chain, after the records the backup brought back.
+    await audit(db, config, 'restore', {
+      event_name: 'restore_backup', status: 'success',
+      event: {
+        object_type: 'backup',
+        parameters: { from: file },
+        resulting_state: { archive_sha256: verified.archiveSha256, backup_created_at: manifest.createdAt, backup_node_id: manifest.nodeId, backup_version: manifest.custodianVersion, rows: restored.rows, files: restored.files, migrations_applied: applied.length },
+      },
+    });
     const status = await migrationStatus(db);
     out(`Restored into ${config.databaseUrl ? 'the database of DATABASE_URL' : config.dataDir} (${status.completed.length} migrations applied, ${status.pending.length} pending). Start the server as usual.`);
     succeeded = true;

@@ -3,8 +3,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
+import { version } from '../../server/lib/version.ts';
 import { exited, freePort, runCli, startServerProcess } from '../support/cli.ts';
-import { checkSample, login, populate, type SiteSample } from '../support/site.ts';
+import { api, checkSample, login, populate, type SiteSample } from '../support/site.ts';
 
 function filesUnder(dir: string): Map<string, string> {
   const out = new Map<string, string>();
@@ -52,6 +53,22 @@ describe('custodian backup and restore (real processes, embedded PostgreSQL)', f
   });
   after(() => fs.rmSync(root, { recursive: true, force: true }));
 
+  it('audits the backup on the source', async () => {
+    const env = { CUSTODIAN_DATA_DIR: source, CUSTODIAN_LOG_LEVEL: 'warn' };
+    const port = await freePort();
+    const server = await startServerProcess(env, port);
+    try {
+      const base = `http://127.0.0.1:${port}`;
+      const audits = await api(base, 'GET', '/audits?event_name=create_backup', { token: await login(base, 'root', password) });
+      expect(audits.json).to.have.length(1);
+      expect(audits.json[0].record).to.deep.include({ status: 'success' });
+      expect(audits.json[0].record.event.parameters).to.deep.equal({ out: archive });
+    } finally {
+      server.child.kill('SIGTERM');
+      await exited(server.child);
+    }
+  });
+
   it('writes a checksum file beside the archive, and refuses to overwrite a backup', async () => {
     const [sum, name] = fs.readFileSync(`${archive}.sha256`, 'utf8').trim().split(/\s+/);
     expect(name).to.equal('site.tar.gz');
@@ -97,6 +114,13 @@ describe('custodian backup and restore (real processes, embedded PostgreSQL)', f
       const base = `http://127.0.0.1:${port}`;
       const token = await login(base, 'root', password);
       await checkSample(base, token, sample);
+      // The restore is audited in the restored chain, which still verifies end to end.
+      const audits = await api(base, 'GET', '/audits?event_name=restore_backup', { token });
+      expect(audits.status).to.equal(200);
+      expect(audits.json).to.have.length(1);
+      expect(audits.json[0].record.event.resulting_state).to.include({ backup_version: version }).and.have.property('archive_sha256').that.matches(/^[0-9a-f]{64}$/);
+      const verified = await runCli(['audit', 'verify'], env);
+      expect(verified.code, verified.stdout + verified.stderr).to.equal(0);
     } finally {
       server.child.kill('SIGTERM');
       await exited(server.child);
