@@ -117,8 +117,13 @@ export class SyslogSink implements AuditSink {
     const socket = await this.connect();
     try {
       await new Promise<void>((resolve, reject) => {
-        socket.write(Buffer.concat(frames), (err) => (err ? reject(err) : resolve()));
-        socket.once('close', () => reject(new Error('syslog connection closed')));
+        const closed = () => reject(new Error('syslog connection closed'));
+        socket.once('close', closed);
+        socket.write(Buffer.concat(frames), (err) => {
+          socket.off('close', closed);
+          if (err) reject(err);
+          else resolve();
+        });
       });
     } catch (err) {
       socket.destroy();

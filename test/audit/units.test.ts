@@ -3,6 +3,7 @@ import { expect } from 'chai';
 import { canonicalJson, CanonicalJsonError } from '../../audit/canonical.ts';
 import { emptyRoot, leafHash, merkleRoot, MerkleTree, nodeHash, verifyInclusion } from '../../audit/merkle.ts';
 import { embeddedSeq, isSecretField, normalizeRecord, recordJson, redact, REDACTED } from '../../audit/record.ts';
+import { withSeq } from '../../audit/sealer.ts';
 
 // MTH(D[n]) exactly as RFC 6962 §2.1 defines it, for comparison.
 function referenceRoot(leaves: Buffer[]): Buffer {
@@ -48,5 +49,15 @@ describe('audit building blocks', () => {
   it('reads the top-level sequence number of a stored record even when parameters mention "seq"', () => {
     const record = { ...normalizeRecord({ event_name: 'x', status: 'success', actor: {}, meta: {}, event: { parameters: { seq: 99, s: '"seq":7' } } }), seq: 42 };
     expect(embeddedSeq(recordJson(record))).to.equal(42);
+  });
+
+  it('seals a queued record by splicing its sequence number into the canonical text, byte for byte', () => {
+    const records = [
+      normalizeRecord({ event_name: 'login', status: 'fail', actor: { user_id: '' }, meta: { api_path: '/x' }, error: { id: 'e', status_code: 401 } }),
+      normalizeRecord({ event_name: 'x', status: 'success', actor: {}, meta: {}, event: { parameters: { status: 'fail', timestamp: 5, nested: { status: 'success', timestamp: 1 } } } }),
+      normalizeRecord({ event_name: 'y', status: 'attempt', actor: { user_agent: '"quoted" \u00e9' }, meta: {}, event: { parameters: { seq: 3 } } }),
+    ];
+    for (const record of records) expect(withSeq(recordJson(record), 77)).to.equal(recordJson({ ...record, seq: 77 }));
+    expect(withSeq('{"event_name":"z","status":"success"}', 5)).to.include('"seq":5');
   });
 });
