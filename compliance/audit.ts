@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { recordAudit } from '../audit/index.ts';
+import { recordAudit } from '../audit/store.ts';
 
 /** A compliance action worth an audit record: who, what, on which job or report, with what result. */
 export interface ComplianceAuditRecord {

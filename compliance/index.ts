@@ -1,7 +1,7 @@
 // Compliance's public face: the job types it adds, key preparation at start, and offline verification.
 import type { JobTypeDefinition } from '../retention-jobs/index.ts';
 import type { Config } from '../server/config/schema.ts';
-import { ensureExportKey } from './custody/keys.ts';
+import { ensureExportKeyAsync } from './custody/keys.ts';
 import { messageExportJob } from './export/job.ts';
 import { complianceReportJob } from './reports/report.ts';
 
@@ -18,7 +18,10 @@ export { presentReport } from './reports/report.ts';
 /** The job types compliance adds to the job system. */
 export const complianceJobTypes: JobTypeDefinition[] = [messageExportJob, complianceReportJob];
 
-/** Start-up work: the export signing key and certificate exist (generated at first start). */
-export function prepareCompliance(config: Config): void {
-  ensureExportKey(config);
+/**
+ * Start-up work: the export signing key and certificate exist (generated at first start, off the event
+ * loop, so the server answers meanwhile; an export waits for it).
+ */
+export function prepareCompliance(config: Config): Promise<void> {
+  return ensureExportKeyAsync(config).then(() => undefined);
 }

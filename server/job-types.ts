@@ -8,6 +8,7 @@ export const jobTypes: JobTypes = new Map([...complianceJobTypes, ...retentionJo
 
 /** Start-up of the background work: compliance's signing key, then the scheduler and worker roles. */
 export async function startBackgroundJobs(services: Services): Promise<() => Promise<void>> {
-  prepareCompliance(services.config);
+  // Generated in the background at first start; a failure is logged, and an export then reports it.
+  prepareCompliance(services.config).catch((err) => services.logger.error({ err }, 'could not prepare the compliance export signing key'));
   return startJobRoles(services, jobTypes.values());
 }

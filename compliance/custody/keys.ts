@@ -54,14 +54,34 @@ function selfSignedCertificate(privatePem: string, publicPem: string, nodeId: st
  * processes starting together keep one key).
  */
 export function ensureExportKey(config: Pick<Config, 'dataDir' | 'nodeId' | 'exportKeyFile' | 'exportCertFile'>): { key: string; cert: string } {
+  const existing = configuredOrExisting(config);
+  if (existing) return existing;
+  return writeKey(config, crypto.generateKeyPairSync('rsa', { modulusLength: 3072 }));
+}
+
+/** As ensureExportKey, but the key pair is generated off the event loop (server start). */
+export async function ensureExportKeyAsync(config: Pick<Config, 'dataDir' | 'nodeId' | 'exportKeyFile' | 'exportCertFile'>): Promise<{ key: string; cert: string }> {
+  const existing = configuredOrExisting(config);
+  if (existing) return existing;
+  const pair = await new Promise<crypto.KeyPairKeyObjectResult>((resolve, reject) =>
+    crypto.generateKeyPair('rsa', { modulusLength: 3072 }, (err, publicKey, privateKey) => (err ? reject(err) : resolve({ publicKey, privateKey }))),
+  );
+  return configuredOrExisting(config) ?? writeKey(config, pair);
+}
+
+function configuredOrExisting(config: Pick<Config, 'dataDir' | 'exportKeyFile' | 'exportCertFile'>): { key: string; cert: string } | undefined {
   if (config.exportKeyFile || config.exportCertFile) {
     if (!config.exportKeyFile || !config.exportCertFile) throw new Error('Set both CUSTODIAN_EXPORT_KEY_FILE and CUSTODIAN_EXPORT_CERT_FILE, or neither.');
     return { key: config.exportKeyFile, cert: config.exportCertFile };
   }
   const paths = defaultKeyPaths(config.dataDir);
-  if (fs.existsSync(paths.key) && fs.existsSync(paths.cert)) return paths;
+  return fs.existsSync(paths.key) && fs.existsSync(paths.cert) ? paths : undefined;
+}
+
+function writeKey(config: Pick<Config, 'dataDir' | 'nodeId'>, pair: crypto.KeyPairKeyObjectResult): { key: string; cert: string } {
+  const { privateKey, publicKey } = pair;
+  const paths = defaultKeyPaths(config.dataDir);
   ensureDir(path.dirname(paths.key), 0o700);
-  const { privateKey, publicKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 3072 });
   const privatePem = privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
   const certPem = selfSignedCertificate(privatePem, publicKey.export({ type: 'spki', format: 'pem' }) as string, config.nodeId);
   try {

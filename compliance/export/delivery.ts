@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import nodemailer from 'nodemailer';
 import type { Config } from '../../server/config/schema.ts';
 import { readZip } from './zip-read.ts';
 
@@ -14,6 +13,8 @@ const MAILS_PER_CONNECTION = 400;
  */
 export async function deliverBySmtp(config: Config, zipFile: string, names: string[], signal?: AbortSignal): Promise<number> {
   if (!config.exportSmtpHost || !config.exportSmtpTo) throw new Error('Global Relay SMTP delivery needs CUSTODIAN_EXPORT_SMTP_HOST and CUSTODIAN_EXPORT_SMTP_TO.');
+  // Loaded only when mail goes out: most exports never need an SMTP client in memory.
+  const { default: nodemailer } = await import('nodemailer');
   const transport = nodemailer.createTransport({
     host: config.exportSmtpHost,
     port: config.exportSmtpPort,

@@ -8,7 +8,7 @@ import { NotFoundError } from '../../server/lib/errors.ts';
 import type { Services } from '../../server/services.ts';
 import { version } from '../../server/lib/version.ts';
 import { recordComplianceAudit } from '../audit.ts';
-import { ensureExportKey, loadExportKey, type ExportKey } from '../custody/keys.ts';
+import { ensureExportKeyAsync, loadExportKey, type ExportKey } from '../custody/keys.ts';
 import { buildManifest } from '../custody/manifest.ts';
 import { signDetached } from '../custody/signature.ts';
 import { deliverBySmtp } from './delivery.ts';
@@ -58,9 +58,9 @@ const sleep = (ms: number, signal?: AbortSignal) =>
 
 let cachedKey: { file: string; key: ExportKey } | undefined;
 
-/** The signing key of this process (loaded once; generated at first start by ensureExportKey). */
-export function exportKey(services: Pick<Services, 'config'>): ExportKey {
-  const paths = ensureExportKey(services.config);
+/** The signing key of this process (loaded once; generated at first start if missing). */
+export async function exportKey(services: Pick<Services, 'config'>): Promise<ExportKey> {
+  const paths = await ensureExportKeyAsync(services.config);
   if (cachedKey?.file !== paths.key) cachedKey = { file: paths.key, key: loadExportKey(paths) };
   return cachedKey.key;
 }
@@ -208,7 +208,7 @@ export async function runMessageExport(ctx: JobContext): Promise<JobOutcome> {
   const { db, config, logger } = services;
   const data = job.data as unknown as ExportJobData;
   const storage = new ExportStorage(config.dataDir);
-  const key = exportKey(services);
+  const key = await exportKey(services);
   await removeStaleTemps(storage, job.id);
   let state = job.state as unknown as ExportState;
   if (!state.endTime) {

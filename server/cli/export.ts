@@ -32,7 +32,7 @@ function describe(job: JobRow): string {
 
 async function run(config: Config, logger: Logger, args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: { format: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' } } });
-  prepareCompliance(config);
+  await prepareCompliance(config);
   return withOwnerDatabase(config, logger, async (db) => {
     const services = jobServices(config, logger, db);
     const data: Record<string, string> = {};

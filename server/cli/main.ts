@@ -8,7 +8,6 @@ import { availableMigrations, migrationStatus } from '../db/migrate.ts';
 import { createLogger } from '../lib/logger.ts';
 import { version } from '../lib/version.ts';
 import { describeBuild } from '../release/build-info.ts';
-import { startServer } from '../runtime.ts';
 import { createUser } from '../users/service.ts';
 import { withOwnerDatabase } from './database.ts';
 import { backupCommand, restoreCommand } from './backup.ts';
@@ -47,6 +46,8 @@ async function config(): Promise<Config> {
 async function start(): Promise<void> {
   const cfg = await config();
   const logger = createLogger(cfg.logLevel);
+  // Loaded here, not at the top: other commands (an export worker, verify) need not carry the whole server.
+  const { startServer } = await import('../runtime.ts');
   const server = await startServer({ config: cfg, logger });
   let stopping = false;
   const shutdown = (signal: string) => {
