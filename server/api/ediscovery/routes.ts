@@ -3,7 +3,10 @@ import {
   caseSearches, createCase, deleteCase, deleteSavedSearch, listCases, loadCase, loadSavedSearch, patchCase, presentCase, presentSavedSearch, recordSearchRun,
   savedRequest, saveSearch,
 } from '../../../compliance/ediscovery/cases.ts';
+import { caseExportJob } from '../../../compliance/ediscovery/export/job.ts';
 import { ediscoverySearch } from '../../../compliance/ediscovery/search.ts';
+import { createJob, presentJob } from '../../../retention-jobs/index.ts';
+import { InvalidInputError } from '../../lib/errors.ts';
 import { actorOf } from '../../http/authenticate.ts';
 import { sendJson, sendOk } from '../../http/respond.ts';
 import type { AppState } from '../../http/state.ts';
@@ -113,6 +116,18 @@ export function ediscoveryRoutes(services: Services): Router<AppState> {
       return found;
     });
     sendJson(ctx, 200, result);
+  });
+
+  router.post('/ediscovery/cases/:case_id/exports', kit.auth, kit.body(schema.exportBody), async (ctx) => {
+    const actor = actorOf(ctx.state);
+    const caseId = idParam(ctx.params, 'case_id');
+    const body = bodyOf(schema.exportBody, ctx.state);
+    const row = await loadCase(db, actor, caseId);
+    const holdId = body.search_id ? undefined : (body.hold_id ?? row.hold_id ?? undefined);
+    if (!body.search_id && !holdId) throw new InvalidInputError('api.ediscovery.export.scope.app_error', 'Name a saved search of the case or a legal hold (the case has none).');
+    const data: Record<string, string> = { case_id: caseId, ...(body.search_id ? { search_id: body.search_id } : { hold_id: holdId! }), ...(body.docid_prefix ? { docid_prefix: body.docid_prefix } : {}) };
+    const job = await createJob(services, new Map([[caseExportJob.type, caseExportJob]]), actor, { type: caseExportJob.type, data });
+    sendJson(ctx, 201, presentJob(job));
   });
 
   return router;

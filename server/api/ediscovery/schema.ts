@@ -44,3 +44,10 @@ export const pageQuery = z.object({
   page: z.coerce.number().int().min(0).max(100_000).default(0),
   per_page: z.coerce.number().int().min(1).max(200).default(60),
 });
+
+/** `POST /ediscovery/cases/{id}/exports`: a saved search of the case, or a hold (default: the case's hold). */
+export const exportBody = z.object({
+  search_id: id.optional(),
+  hold_id: id.optional(),
+  docid_prefix: z.string().regex(/^[A-Z][A-Z0-9_-]{0,11}$/).optional(),
+});
