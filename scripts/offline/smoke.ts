@@ -4,7 +4,9 @@
 // export, the audit log, an online backup, a restore into a fresh data directory, and an upgrade to a
 // newer build on the same data directory. Features not built yet are reported as skipped.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
+import https from 'node:https';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { WebSocket } from 'ws';
@@ -88,9 +90,15 @@ interface Server {
 /** Every server this run started, so none outlives it (strace waits for all of them). */
 const servers = new Set<ChildProcess>();
 
-async function startServer(install: Install, dataDir: string, timeoutMs = 60_000): Promise<Server> {
+async function httpPing(): Promise<boolean> {
+  return (await fetch(`${base}/api/v4/system/ping`)).status === 200;
+}
+
+async function startServer(install: Install, dataDir: string, options: { env?: NodeJS.ProcessEnv; ping?: () => Promise<boolean>; timeoutMs?: number } = {}): Promise<Server> {
+  const timeoutMs = options.timeoutMs ?? 60_000;
+  const ping = options.ping ?? httpPing;
   const started = Date.now();
-  const child = spawn(install.bin, ['start'], { env: envFor(dataDir), cwd: work });
+  const child = spawn(install.bin, ['start'], { env: { ...envFor(dataDir), ...options.env }, cwd: work });
   servers.add(child);
   child.on('exit', () => servers.delete(child));
   let output = '';
@@ -101,8 +109,7 @@ async function startServer(install: Install, dataDir: string, timeoutMs = 60_000
   while (Date.now() - started < timeoutMs) {
     if (exited) throw new Error(`the server exited during start:\n${output}`);
     try {
-      const res = await fetch(`${base}/api/v4/system/ping`);
-      if (res.status === 200) return { child, ms: Date.now() - started, output: () => output };
+      if (await ping()) return { child, ms: Date.now() - started, output: () => output };
     } catch {
       // not listening yet
     }
@@ -223,6 +230,18 @@ async function main(): Promise<void> {
     return `${server.ms} ms after unpacking in ${unpackMs} ms (under strace; the untraced figure is the cold-start check)`;
   }, { critical: true });
 
+  await checks.run('the web app is served at /', async (check) => {
+    const build = JSON.parse(fs.readFileSync(path.join(install.dir, 'BUILD.json'), 'utf8')) as { webapp: boolean };
+    if (!build.webapp) check.skip('the tarball was built without the web app');
+    const res = await fetch(`${base}/`);
+    const html = await res.text();
+    if (res.status !== 200 || !/<script[^>]+src="\/assets\//.test(html)) throw new Error(`${res.status} ${html.slice(0, 200)}`);
+    const asset = /src="(\/assets\/[^"]+)"/.exec(html)![1];
+    const js = await fetch(`${base}${asset}`);
+    if (js.status !== 200) throw new Error(`${asset}: ${js.status}`);
+    return `index.html and ${asset}`;
+  });
+
   await checks.run('the bundled runtime serves the compiled build (no TypeScript at run time)', async () => {
     const res = await fetch(`${base}/api/v4/system/ping?get_server_status=true`);
     const ping = (await res.json()) as Record<string, unknown>;
@@ -315,6 +334,26 @@ async function main(): Promise<void> {
       await stopServer(restored);
     }
     return auditCli ? 'sample intact, audit chain verifies' : 'sample intact';
+  });
+
+  await checks.run('HTTPS with a self-signed certificate generated at first start (CUSTODIAN_TLS=self-signed)', async () => {
+    const certFile = path.join(restoredDir, 'keys', 'tls.crt');
+    const httpsPing = () =>
+      new Promise<boolean>((resolve) => {
+        if (!fs.existsSync(certFile)) return resolve(false);
+        const req = https.get(`https://127.0.0.1:${PORT}/api/v4/system/ping`, { ca: fs.readFileSync(certFile), agent: false }, (res) => {
+          res.resume();
+          resolve(res.statusCode === 200);
+        });
+        req.on('error', () => resolve(false));
+      });
+    const tls = await startServer(install, restoredDir, { env: { CUSTODIAN_TLS: 'self-signed' }, ping: httpsPing });
+    try {
+      const fingerprint = new crypto.X509Certificate(fs.readFileSync(certFile)).fingerprint256;
+      return `https ping answered, certificate SHA-256 ${fingerprint.slice(0, 23)}…`;
+    } finally {
+      await stopServer(tls);
+    }
   });
 
   await checks.run('upgrade: a newer build on the same data directory migrates it and keeps the data', async () => {
