@@ -49,8 +49,9 @@ function dataFiles(dataDir: string): string[] {
     for (const entry of entries) {
       const relative = prefix ? `${prefix}/${entry.name}` : entry.name;
       if (isExcludedDataPath(relative)) continue;
-      // Half-written uploads are temporary files beside their final name: not part of any snapshot.
-      if (entry.name.startsWith('.') && entry.name.endsWith('.tmp')) continue;
+      // Half-written uploads are temporary files beside their final name, and exports are assembled
+      // in a .tmp folder: neither is part of any snapshot.
+      if (entry.name === '.tmp' || (entry.name.startsWith('.') && entry.name.endsWith('.tmp'))) continue;
       if (entry.isDirectory()) walk(path.join(dir, entry.name), relative);
       else if (entry.isFile()) out.push(relative);
     }
@@ -90,10 +91,25 @@ export async function createBackup(options: BackupOptions): Promise<BackupResult
   const addFile = async (entryPath: string, file: string, mode = 0o600) => {
     const stat = await fsp.stat(file);
     const hash = crypto.createHash('sha256');
-    await tar.file(entryPath, stat.size, hashing(fs.createReadStream(file), hash), mode, stat.mtimeMs / 1000);
+    // The bytes up to the size seen now: a file appended to meanwhile (a log, a stream) is taken as it was.
+    const content = stat.size ? hashing(fs.createReadStream(file, { start: 0, end: stat.size - 1 }), hash) : Buffer.alloc(0);
+    await tar.file(entryPath, stat.size, content, mode, stat.mtimeMs / 1000);
     entries.push({ path: entryPath, size: stat.size, sha256: hash.digest('hex') });
   };
   try {
+    // 0. The audit folder first (its checkpoint file above all), before the database snapshot, as
+    //    `custodian audit verify` reads it: a checkpoint written meanwhile must not cover records
+    //    the snapshot lacks, which would look like a truncated chain after a restore.
+    const early = new Map<string, { copy: string; mode: number }>();
+    for (const relative of dataFiles(options.dataDir).filter((f) => f.startsWith('audit/'))) {
+      const copy = path.join(scratch, 'early', `${early.size}`);
+      await fsp.mkdir(path.dirname(copy), { recursive: true });
+      const stat = await fsp.stat(path.join(options.dataDir, relative));
+      if (stat.size) await pipeline(fs.createReadStream(path.join(options.dataDir, relative), { start: 0, end: stat.size - 1 }), fs.createWriteStream(copy, { mode: 0o600 }));
+      else await fsp.writeFile(copy, '');
+      early.set(relative, { copy, mode: stat.mode & 0o777 });
+    }
+
     // 1. The database, from one snapshot: each table to a scratch file first (tar needs sizes up front).
     const started = Date.now();
     const tableFiles: { dump: Omit<TableDump, 'rows'>; file: string }[] = [];
@@ -135,14 +151,15 @@ export async function createBackup(options: BackupOptions): Promise<BackupResult
     // 2. The data directory's files. Stored files are written once under new names and never
     //    changed, so a copy taken after the snapshot holds every file the snapshot references unless
     //    one was deleted meanwhile; those are listed in the manifest.
-    const files = dataFiles(options.dataDir);
+    const files = [...new Set([...dataFiles(options.dataDir).filter((f) => !f.startsWith('audit/')), ...early.keys()])].sort();
     let fileBytes = 0;
     for (const relative of files) {
       const full = path.join(options.dataDir, relative);
       let mode: number;
       try {
-        mode = (await fsp.stat(full)).mode & 0o777;
-        await addFile(`data/${relative}`, full, mode);
+        const copied = early.get(relative);
+        mode = copied?.mode ?? (await fsp.stat(full)).mode & 0o777;
+        await addFile(`data/${relative}`, copied?.copy ?? full, mode);
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue; // removed since the listing
         throw err;

@@ -33,7 +33,8 @@ describe('custodian backup and restore (real processes, embedded PostgreSQL)', f
     fs.chmodSync(root, 0o755);
     source = path.join(root, 'source');
     archive = path.join(root, 'backups', 'site.tar.gz');
-    const env = { CUSTODIAN_DATA_DIR: source, CUSTODIAN_LOG_LEVEL: 'warn' };
+    // A checkpoint after every audit record: checkpoints are signed while the backup runs too.
+    const env = { CUSTODIAN_DATA_DIR: source, CUSTODIAN_LOG_LEVEL: 'warn', CUSTODIAN_AUDIT_CHECKPOINT_RECORDS: '1' };
     const port = await freePort();
     const server = await startServerProcess(env, port);
     try {
@@ -121,6 +122,7 @@ describe('custodian backup and restore (real processes, embedded PostgreSQL)', f
       expect(audits.json[0].record.event.resulting_state).to.include({ backup_version: version }).and.have.property('archive_sha256').that.matches(/^[0-9a-f]{64}$/);
       const verified = await runCli(['audit', 'verify'], env);
       expect(verified.code, verified.stdout + verified.stderr).to.equal(0);
+      expect(Number(/, (\d+) checkpoints/.exec(verified.stdout)?.[1]), verified.stdout).to.be.greaterThan(0);
     } finally {
       server.child.kill('SIGTERM');
       await exited(server.child);
