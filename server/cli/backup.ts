@@ -107,7 +107,7 @@ export async function restoreCommand(args: string[], config: Config, logger: Log
   let db: Knex | undefined;
   let succeeded = false;
   try {
-    if (!config.databaseUrl && inUse.length) {
+    if (inUse.length) {
       throw new Error(`restore needs a fresh data directory, and ${config.dataDir} already holds ${inUse.join(', ')}. Move it aside or set CUSTODIAN_DATA_DIR to a new folder.`);
     }
     if (config.databaseUrl) {
@@ -138,7 +138,7 @@ export async function restoreCommand(args: string[], config: Config, logger: Log
   } finally {
     await db?.destroy();
     await embedded?.stop();
-    if (!succeeded && !config.databaseUrl) {
+    if (!succeeded) {
       // Leave the fresh data directory as it was found rather than half restored.
       for (const entry of fs.readdirSync(config.dataDir)) {
         if (!existedBefore.has(entry) && entry !== 'custodian.lock') fs.rmSync(path.join(config.dataDir, entry), { recursive: true, force: true });

@@ -3,7 +3,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
+import pg from 'pg';
 import { version } from '../../server/lib/version.ts';
+import { clusterFromEnv } from '../support/postgres.ts';
 import { exited, freePort, runCli, startServerProcess } from '../support/cli.ts';
 import { api, checkSample, login, populate, type SiteSample } from '../support/site.ts';
 
@@ -131,5 +133,38 @@ describe('custodian backup and restore (real processes, embedded PostgreSQL)', f
     const twice = await runCli(['restore', '--from', archive], env);
     expect(twice.code, 'a data directory in use is never overwritten').to.not.equal(0);
     expect(twice.stderr).to.match(/needs a fresh data directory/);
+  });
+
+  it('restores into an empty external database (DATABASE_URL) owned by a role that is not a superuser', async () => {
+    const cluster = clusterFromEnv();
+    const name = `restore_${process.pid}_${Date.now().toString(36)}`;
+    const role = `${name}_owner`;
+    const admin = new pg.Client(cluster.owner);
+    await admin.connect();
+    try {
+      await admin.query(`CREATE ROLE ${role} LOGIN NOSUPERUSER PASSWORD 'restore-pw'`);
+      await admin.query(`CREATE DATABASE ${name} OWNER ${role}`);
+      const url = `postgres://${role}:restore-pw@localhost/${name}?host=${encodeURIComponent(cluster.owner.host)}&port=${cluster.owner.port}`;
+      const env = { DATABASE_URL: url, CUSTODIAN_DATA_DIR: path.join(root, 'external'), CUSTODIAN_LOG_LEVEL: 'warn' };
+      const restored = await runCli(['restore', '--from', archive], env, 120_000);
+      expect(restored.code, restored.stderr + restored.stdout).to.equal(0);
+      expect(restored.stdout).to.match(/Restored into the database of DATABASE_URL/);
+      const port = await freePort();
+      const server = await startServerProcess(env, port);
+      try {
+        const base = `http://127.0.0.1:${port}`;
+        await checkSample(base, await login(base, 'root', password), sample);
+      } finally {
+        server.child.kill('SIGTERM');
+        await exited(server.child);
+      }
+      const again = await runCli(['restore', '--from', archive], { ...env, CUSTODIAN_DATA_DIR: path.join(root, 'external-2') });
+      expect(again.code).to.not.equal(0);
+      expect(again.stderr).to.match(/needs an empty database/);
+    } finally {
+      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await admin.query(`DROP ROLE IF EXISTS ${role}`);
+      await admin.end();
+    }
   });
 });
