@@ -107,11 +107,11 @@ function recordEntry(line: string, pos: number): ChainEntry {
   if (line.startsWith('{"hash":"') && line.charAt(73) === '"' && line.endsWith(tail) && at > 0) {
     const proofText = line.startsWith(',"proof":', 74) ? line.slice(83, at) : undefined;
     const proof = proofText ? (JSON.parse(proofText) as { checkpoint: number; index: number; path: string[] }) : undefined;
-    return { pos, json: line.slice(at + 10, line.length - tail.length), hash: Buffer.from(line.slice(9, 73), 'hex'), proof: proof && { ...proof, path: hexPath(proof.path) } };
+    return { pos, json: line.slice(at + 10, line.length - tail.length), hash: line.slice(9, 73), proof: proof && { ...proof, path: hexPath(proof.path) } };
   }
   // Not in the layout the exporter writes (re-serialized by a tool): canonicalize the record member.
   const parsed = JSON.parse(line) as { hash: string; record: unknown; proof?: { checkpoint: number; index: number; path: string[] } };
-  return { pos, json: canonicalJson(parsed.record), hash: Buffer.from(String(parsed.hash), 'hex'), proof: parsed.proof && { ...parsed.proof, path: hexPath(parsed.proof.path) } };
+  return { pos, json: canonicalJson(parsed.record), hash: String(parsed.hash), proof: parsed.proof && { ...parsed.proof, path: hexPath(parsed.proof.path) } };
 }
 
 /**
@@ -157,7 +157,7 @@ export async function verifyBundle(file: string, options: { trustedKeys?: Public
   }
   const trusted = trustMap(keys);
   const valid = checkCheckpoints(checkpoints, trusted, findings);
-  const walker = new ChainWalker(header.from_seq - 1, Buffer.from(header.anchor_hash, 'hex'), valid, findings);
+  const walker = new ChainWalker(header.from_seq - 1, header.anchor_hash, valid, findings);
   let pos = header.from_seq;
   async function* entries(): AsyncIterable<ChainEntry[]> {
     let batch: ChainEntry[] = [];
@@ -194,7 +194,7 @@ export async function verifyBundle(file: string, options: { trustedKeys?: Public
         if (p.from_seq !== header.from_seq || p.anchor_hash !== header.anchor_hash) findings.add(header.from_seq, 'modified', 'the header does not match the signed trailer');
         if (last < p.to_seq) findings.add(last + 1, 'truncated', `the bundle should hold records up to ${p.to_seq} but ends at ${last}`);
         else if (last > p.to_seq) findings.add(p.to_seq + 1, 'inserted', `the bundle holds records after ${p.to_seq}, where its signed trailer ends`);
-        else if (p.head_hash !== walker.lastHash.toString('hex')) findings.add(last, 'modified', 'the last record does not match the signed trailer');
+        else if (p.head_hash !== walker.lastHash) findings.add(last, 'modified', 'the last record does not match the signed trailer');
       }
       const inAnyCheckpoint = (seq: number) => checkpoints.some((c) => c.body.seq_start <= seq && seq <= c.body.seq_end);
       // Records outside every checkpoint line: one was removed (a checkpoint that failed its checks is reported already).

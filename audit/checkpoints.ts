@@ -11,7 +11,7 @@ import { ensureDir } from '../server/lib/fs.ts';
 import { canonicalJson } from './canonical.ts';
 import { signText, type PublicAuditKey, type SigningKey } from './keys.ts';
 import { MerkleBuilder } from './merkle.ts';
-import { chainHash, embeddedSeq, GENESIS_HASH } from './record.ts';
+import { chainHashHex, embeddedSeq, GENESIS_HASH } from './record.ts';
 import { readHead } from './sealer.ts';
 
 export const CHECKPOINT_FORMAT = 'custodian-audit-checkpoint/1';
@@ -78,24 +78,24 @@ export async function listCheckpoints(db: Knex | Knex.Transaction, range: { from
   return rows.map((r: { number: number; body: string; signature: string }) => ({ number: Number(r.number), ...checkpointFromText(r.body, r.signature) }));
 }
 
-/** Reads the chain hashes of start..end, checking each link; returns the Merkle root and the head. */
-async function walkRange(trx: Knex.Transaction, start: number, end: number, previous: Buffer): Promise<{ root: Buffer; head: Buffer }> {
+/** Reads the chain hashes of start..end, checking each link; returns the Merkle root and the head (hex). */
+async function walkRange(trx: Knex.Transaction, start: number, end: number, previous: string): Promise<{ root: string; head: string }> {
   const merkle = new MerkleBuilder();
   let prev = previous;
   let expected = start;
   while (expected <= end) {
-    const rows = (await trx.raw('SELECT seq, record, hash FROM audit_log WHERE seq >= ? AND seq <= ? ORDER BY seq LIMIT 10000', [expected, end])).rows as { seq: number; record: string; hash: Buffer }[];
+    const rows = (await trx.raw("SELECT seq, record, encode(hash, 'hex') AS hash FROM audit_log WHERE seq >= ? AND seq <= ? ORDER BY seq LIMIT 10000", [expected, end])).rows as { seq: number; record: string; hash: string }[];
     if (!rows.length) throw new AuditChainError(expected, `audit record ${expected} is missing`);
     for (const row of rows) {
       const seq = Number(row.seq);
       if (seq !== expected) throw new AuditChainError(expected, `audit record ${expected} is missing`);
-      if (embeddedSeq(row.record) !== seq || !chainHash(prev, row.record).equals(row.hash)) throw new AuditChainError(seq, `audit record ${seq} does not match its chain hash`);
+      if (embeddedSeq(row.record) !== seq || chainHashHex(prev, row.record) !== row.hash) throw new AuditChainError(seq, `audit record ${seq} does not match its chain hash`);
       merkle.add(row.hash);
       prev = row.hash;
       expected++;
     }
   }
-  return { root: merkle.root(), head: prev };
+  return { root: merkle.rootHex(), head: prev };
 }
 
 /**
@@ -115,7 +115,7 @@ export async function createCheckpoint(
     const start = last ? last.body.seq_end + 1 : 1;
     if (head.seq < start && !options.nextKey) return undefined;
     const end = Math.min(head.seq, start - 1 + (options.maxRecords ?? Number.MAX_SAFE_INTEGER));
-    const previous = last ? Buffer.from(last.body.head_hash, 'hex') : GENESIS_HASH;
+    const previous = last ? last.body.head_hash : GENESIS_HASH.toString('hex');
     const { root, head: headHash } = await walkRange(trx, start, end, previous);
     const body: CheckpointBody = {
       format: CHECKPOINT_FORMAT,
@@ -123,8 +123,8 @@ export async function createCheckpoint(
       seq_start: start,
       seq_end: end,
       tree_size: Math.max(0, end - start + 1),
-      head_hash: headHash.toString('hex'),
-      merkle_root: root.toString('hex'),
+      head_hash: headHash,
+      merkle_root: root,
       prev_checkpoint: last ? checkpointDigest(last.text) : '',
       created_at: options.now ?? Date.now(),
       key_id: key.keyId,

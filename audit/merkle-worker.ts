@@ -7,58 +7,57 @@ import { MerkleBuilder } from './merkle.ts';
 /** Collects the chain hashes of whole checkpoint ranges and yields each range's Merkle root. */
 export interface RootCollector {
   begin(checkpoint: number): void;
-  add(hash: Buffer): void;
+  /** A chain hash, as hex. */
+  add(hashHex: string): void;
   end(checkpoint: number): void;
-  /** Roots of every range begun and ended, by checkpoint number. */
-  roots(): Promise<Map<number, Buffer>>;
+  /** Roots (hex) of every range begun and ended, by checkpoint number. */
+  roots(): Promise<Map<number, string>>;
   close(): Promise<void>;
 }
 
 /** Computes roots in this thread (small walks: bundles, tests). */
 export class LocalRoots implements RootCollector {
   private builder?: MerkleBuilder;
-  private readonly done = new Map<number, Buffer>();
+  private readonly done = new Map<number, string>();
   begin(): void {
     this.builder = new MerkleBuilder();
   }
-  add(hash: Buffer): void {
-    this.builder?.add(hash);
+  add(hashHex: string): void {
+    this.builder?.add(hashHex);
   }
   end(checkpoint: number): void {
-    if (this.builder) this.done.set(checkpoint, this.builder.root());
+    if (this.builder) this.done.set(checkpoint, this.builder.rootHex());
     this.builder = undefined;
   }
-  async roots(): Promise<Map<number, Buffer>> {
+  async roots(): Promise<Map<number, string>> {
     return this.done;
   }
   async close(): Promise<void> {}
 }
 
-type Message = { kind: 'begin' | 'end'; checkpoint: number } | { kind: 'hashes'; bytes: ArrayBuffer; length: number } | { kind: 'finish' };
+type Message = { kind: 'begin' | 'end'; checkpoint: number } | { kind: 'hashes'; hex: string } | { kind: 'finish' };
 
 const BATCH = 8192;
 
 /** Computes roots on a worker thread. */
 export class WorkerRoots implements RootCollector {
   private readonly worker = new Worker(new URL(import.meta.url), { workerData: { auditMerkleRoots: true } });
-  private batch = Buffer.allocUnsafe(BATCH * 32);
-  private count = 0;
-  private readonly result: Promise<Map<number, Buffer>>;
+  private batch: string[] = [];
+  private readonly result: Promise<Map<number, string>>;
 
   constructor() {
     this.result = new Promise((resolve, reject) => {
-      this.worker.once('message', (roots: [number, Uint8Array][]) => resolve(new Map(roots.map(([n, r]) => [n, Buffer.from(r)]))));
+      this.worker.once('message', (roots: [number, string][]) => resolve(new Map(roots)));
       this.worker.once('error', reject);
     });
     this.result.catch(() => {});
   }
 
   private flush(): void {
-    if (!this.count) return;
-    const bytes = this.batch.buffer.slice(this.batch.byteOffset, this.batch.byteOffset + this.count * 32);
-    this.worker.postMessage({ kind: 'hashes', bytes, length: this.count } satisfies Message, [bytes as ArrayBuffer]);
-    this.batch = Buffer.allocUnsafe(BATCH * 32);
-    this.count = 0;
+    if (!this.batch.length) return;
+    // One string per batch: a single structured-clone copy.
+    this.worker.postMessage({ kind: 'hashes', hex: this.batch.join('') } satisfies Message);
+    this.batch = [];
   }
 
   begin(checkpoint: number): void {
@@ -66,9 +65,8 @@ export class WorkerRoots implements RootCollector {
     this.worker.postMessage({ kind: 'begin', checkpoint } satisfies Message);
   }
 
-  add(hash: Buffer): void {
-    hash.copy(this.batch, this.count * 32);
-    if (++this.count === BATCH) this.flush();
+  add(hashHex: string): void {
+    if (this.batch.push(hashHex) === BATCH) this.flush();
   }
 
   end(checkpoint: number): void {
@@ -76,7 +74,7 @@ export class WorkerRoots implements RootCollector {
     this.worker.postMessage({ kind: 'end', checkpoint } satisfies Message);
   }
 
-  async roots(): Promise<Map<number, Buffer>> {
+  async roots(): Promise<Map<number, string>> {
     this.flush();
     this.worker.postMessage({ kind: 'finish' } satisfies Message);
     return this.result;
@@ -89,15 +87,14 @@ export class WorkerRoots implements RootCollector {
 
 if (!isMainThread && parentPort && (workerData as { auditMerkleRoots?: boolean } | null)?.auditMerkleRoots) {
   const port = parentPort;
-  const roots: [number, Uint8Array][] = [];
+  const roots: [number, string][] = [];
   let builder: MerkleBuilder | undefined;
   port.on('message', (m: Message) => {
     if (m.kind === 'begin') builder = new MerkleBuilder();
     else if (m.kind === 'hashes') {
-      const bytes = Buffer.from(m.bytes);
-      for (let i = 0; i < m.length; i++) builder?.add(bytes.subarray(i * 32, i * 32 + 32));
+      for (let i = 0; i < m.hex.length; i += 64) builder?.add(m.hex.slice(i, i + 64));
     } else if (m.kind === 'end') {
-      if (builder) roots.push([m.checkpoint, builder.root()]);
+      if (builder) roots.push([m.checkpoint, builder.rootHex()]);
       builder = undefined;
     } else {
       port.postMessage(roots);

@@ -157,12 +157,17 @@ export function embeddedSeq(json: string): number {
 // costs more than the hashing itself.
 let scratch = Buffer.allocUnsafe(16 * 1024);
 
+/** SHA-256(previous hash ‖ record bytes), hashes as hex: one link of the chain (the fast form). */
+export function chainHashHex(previousHex: string, json: string): string {
+  if (32 + json.length * 3 > scratch.length) scratch = Buffer.allocUnsafe(32 + json.length * 3);
+  scratch.write(previousHex, 0, 32, 'hex');
+  const length = scratch.write(json, 32, 'utf8');
+  return crypto.hash('sha256', scratch.subarray(0, 32 + length), 'hex');
+}
+
 /** SHA-256(previous hash ‖ record bytes): one link of the chain. */
 export function chainHash(previous: Buffer, json: string): Buffer {
-  if (32 + json.length * 3 > scratch.length) scratch = Buffer.allocUnsafe(32 + json.length * 3);
-  previous.copy(scratch, 0, 0, 32);
-  const length = scratch.write(json, 32, 'utf8');
-  return crypto.hash('sha256', scratch.subarray(0, 32 + length), 'buffer');
+  return Buffer.from(chainHashHex(previous.toString('hex'), json), 'hex');
 }
 
 /** The "previous hash" of record 1. */

@@ -3,7 +3,7 @@
 // audit_head row. Only this short transaction is serialized, never the actions themselves (holding a
 // chain lock until each action commits limits a durable PostgreSQL to a few hundred actions a second).
 import type { Knex } from 'knex';
-import { chainHash, normalizeRecord, recordJson, type SealedAuditRecord } from './record.ts';
+import { chainHashHex, normalizeRecord, recordJson, type SealedAuditRecord } from './record.ts';
 
 export interface ChainHead {
   seq: number;
@@ -47,13 +47,13 @@ export async function sealPending(db: Knex, limit = 5000, now = Date.now()): Pro
   return db.transaction(async (trx) => {
     const locked = (await trx.raw('SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE')).rows[0];
     let seq = Number(locked.seq);
-    let hash = locked.hash as Buffer;
+    let hash = (locked.hash as Buffer).toString('hex');
     const queued = (await trx.raw('SELECT id, record FROM audit_outbox ORDER BY id LIMIT ?', [limit])).rows as { id: number; record: string }[];
-    if (!queued.length) return { sealed: 0, head: { seq, hash } };
+    if (!queued.length) return { sealed: 0, head: { seq, hash: locked.hash as Buffer } };
     const rows = queued.map((q) => {
       seq += 1;
       const record = withSeq(q.record, seq);
-      hash = chainHash(hash, record);
+      hash = chainHashHex(hash, record);
       return { seq, record, hash, sealed_at: now };
     });
     // The batch as one text and one bytea parameter instead of a VALUES list or text[] (whose element
@@ -63,11 +63,12 @@ export async function sealPending(db: Knex, limit = 5000, now = Date.now()): Pro
       `INSERT INTO audit_log (seq, record, hash, sealed_at)
        SELECT ?::bigint + r.n - 1, r.record, substring(?::bytea FROM (r.n - 1)::int * 32 + 1 FOR 32), ?::bigint
        FROM unnest(string_to_array(?::text, E'\\x1e')) WITH ORDINALITY AS r(record, n)`,
-      [rows[0].seq, Buffer.concat(rows.map((r) => r.hash)), now, rows.map((r) => r.record).join('\x1e')],
+      [rows[0].seq, Buffer.from(rows.map((r) => r.hash).join(''), 'hex'), now, rows.map((r) => r.record).join('\x1e')],
     );
     await trx.raw('DELETE FROM audit_outbox WHERE id = ANY(?::bigint[])', [queued.map((q) => q.id)]);
-    await trx('audit_head').where({ id: 1 }).update({ seq, hash, updated_at: now });
-    return { sealed: rows.length, head: { seq, hash } };
+    const head = { seq, hash: Buffer.from(hash, 'hex') };
+    await trx('audit_head').where({ id: 1 }).update({ seq, hash: head.hash, updated_at: now });
+    return { sealed: rows.length, head };
   });
 }
 

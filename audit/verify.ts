@@ -6,7 +6,7 @@ import { checkpointDigest, CHECKPOINT_FORMAT, lastCheckpoint, listCheckpoints, r
 import { keyIdOf, verifyText, type PublicAuditKey } from './keys.ts';
 import { verifyInclusion } from './merkle.ts';
 import { LocalRoots, WorkerRoots, type RootCollector } from './merkle-worker.ts';
-import { chainHash, embeddedSeq, GENESIS_HASH } from './record.ts';
+import { chainHashHex, embeddedSeq, GENESIS_HASH } from './record.ts';
 import { readHead } from './sealer.ts';
 
 export type TamperReason = 'modified' | 'deleted' | 'inserted' | 'reordered' | 'truncated' | 'bad_signature';
@@ -32,11 +32,11 @@ export interface VerifyResult {
   warnings: string[];
 }
 
-/** One record in chain order: its position (sequence number), its canonical JSON and its stored hash. */
+/** One record in chain order: its position (sequence number), its canonical JSON and its stored hash (hex). */
 export interface ChainEntry {
   pos: number;
   json: string;
-  hash: Buffer;
+  hash: string;
   proof?: { checkpoint: number; index: number; path: Buffer[] };
 }
 
@@ -87,7 +87,7 @@ export function checkCheckpoints(checkpoints: Checkpoint[], trusted: Map<string,
 /** Walks records in order against the verified checkpoints; stops at the first bad record. */
 class ChainWalker {
   private expected: number;
-  private prev: Buffer;
+  private prev: string;
   private readonly walkStart: number;
   private readonly checkpoints: Checkpoint[];
   private ci = 0;
@@ -97,13 +97,13 @@ class ChainWalker {
   stopped = false;
   records = 0;
   lastSeq: number;
-  lastHash: Buffer;
+  lastHash: string;
   signedThrough = 0;
   uncovered = 0;
   firstUncovered = 0;
   private readonly findings: Findings;
 
-  constructor(anchorSeq: number, anchorHash: Buffer, checkpoints: Checkpoint[], findings: Findings, roots: RootCollector = new LocalRoots()) {
+  constructor(anchorSeq: number, anchorHash: string, checkpoints: Checkpoint[], findings: Findings, roots: RootCollector = new LocalRoots()) {
     this.rootsOf = roots;
     this.expected = anchorSeq + 1;
     this.walkStart = anchorSeq + 1;
@@ -121,7 +121,7 @@ class ChainWalker {
     return false;
   }
 
-  roots(): Promise<Map<number, Buffer>> {
+  roots(): Promise<Map<number, string>> {
     return this.rootsOf.roots();
   }
 
@@ -146,7 +146,7 @@ class ChainWalker {
       if (claimed > r.pos) return this.fail(r.pos, 'deleted', `records ${r.pos}..${claimed - 1} are missing (later records were renumbered)`);
       return this.fail(r.pos, claimed === r.pos - 1 ? 'inserted' : 'reordered', `record ${claimed} stands at ${r.pos}`);
     }
-    const linked = chainHash(this.prev, r.json).equals(r.hash);
+    const linked = chainHashHex(this.prev, r.json) === r.hash;
     if (nextClaimed === r.pos) return this.fail(r.pos, 'inserted', `a record that is not part of the chain was inserted at ${r.pos}`);
     if (!linked) return this.fail(r.pos, 'modified', `record ${r.pos} does not match its chain hash`);
     this.prev = r.hash;
@@ -170,13 +170,13 @@ class ChainWalker {
       this.rootsOf.add(r.hash);
     } else {
       const p = r.proof;
-      if (!p || p.checkpoint !== b.number || p.index !== r.pos - b.seq_start || !verifyInclusion(r.hash, p.index, b.tree_size, p.path, Buffer.from(b.merkle_root, 'hex'))) {
+      if (!p || p.checkpoint !== b.number || p.index !== r.pos - b.seq_start || !verifyInclusion(Buffer.from(r.hash, 'hex'), p.index, b.tree_size, p.path, Buffer.from(b.merkle_root, 'hex'))) {
         return this.fail(r.pos, 'modified', `record ${r.pos} has no valid inclusion proof in checkpoint ${b.number}`);
       }
     }
     if (r.pos === b.seq_end) {
       const from = Math.max(b.seq_start, this.walkStart);
-      if (!r.hash.equals(Buffer.from(b.head_hash, 'hex'))) return this.fail(from, 'modified', `records ${from}..${b.seq_end} differ from signed checkpoint ${b.number} (chain head mismatch: the chain was rewritten)`);
+      if (r.hash !== b.head_hash) return this.fail(from, 'modified', `records ${from}..${b.seq_end} differ from signed checkpoint ${b.number} (chain head mismatch: the chain was rewritten)`);
       if (whole) {
         this.rootsOf.end(b.number);
         this.pendingRoots.push(cp);
@@ -193,7 +193,7 @@ async function checkRoots(walker: ChainWalker, findings: Findings): Promise<void
   const roots = await walker.roots();
   for (const cp of walker.walkedWhole()) {
     const root = roots.get(cp.body.number);
-    if (root && !root.equals(Buffer.from(cp.body.merkle_root, 'hex'))) {
+    if (root && root !== cp.body.merkle_root) {
       findings.add(cp.body.seq_start, 'modified', `records ${cp.body.seq_start}..${cp.body.seq_end} differ from signed checkpoint ${cp.body.number} (Merkle root mismatch)`);
     }
   }
@@ -223,7 +223,7 @@ function trustMap(keys: PublicAuditKey[]): Map<string, string> {
 
 async function* databaseEntries(db: Knex | Knex.Transaction, batchSize: number): AsyncIterable<ChainEntry[]> {
   const fetch = (after: number) =>
-    db.raw('SELECT seq, record, hash FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?', [after, batchSize]).then((r: { rows: { seq: number; record: string; hash: Buffer }[] }) =>
+    db.raw("SELECT seq, record, encode(hash, 'hex') AS hash FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?", [after, batchSize]).then((r: { rows: { seq: number; record: string; hash: string }[] }) =>
       r.rows.map((row) => ({ pos: Number(row.seq), json: row.record, hash: row.hash })),
     );
   let next = fetch(0);
@@ -263,7 +263,7 @@ async function verifySnapshot(
   if (!trusted.size) warnings.push('no trusted public key given: every checkpoint signature fails');
   const stored = await listCheckpoints(db);
   const valid = checkCheckpoints(stored, trusted, findings, stored.map((c) => c.number));
-  const walker = new ChainWalker(0, GENESIS_HASH, valid, findings, new WorkerRoots());
+  const walker = new ChainWalker(0, GENESIS_HASH.toString('hex'), valid, findings, new WorkerRoots());
   try {
     await walk(walker, databaseEntries(db, options.batchSize ?? 20_000));
     await checkRoots(walker, findings);
@@ -274,7 +274,7 @@ async function verifySnapshot(
   if (!walker.stopped) {
     const head = await readHead(db);
     if (head.seq > last) findings.add(last + 1, 'truncated', `the chain head says ${head.seq} records but the log ends at ${last}`);
-    else if (head.seq === last && last > 0 && !head.hash.equals(walker.lastHash)) findings.add(last, 'modified', 'the chain head does not match the last record');
+    else if (head.seq === last && last > 0 && head.hash.toString('hex') !== walker.lastHash) findings.add(last, 'modified', 'the chain head does not match the last record');
     for (const cp of valid) {
       if (cp.body.seq_end > last) findings.add(last + 1, 'truncated', `checkpoint ${cp.body.number} covers records up to ${cp.body.seq_end} but the log ends at ${last}`);
     }

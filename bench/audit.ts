@@ -8,6 +8,7 @@
 // - what audit adds to a request: p50 of the same transaction with and without its audit record,
 //   sequential, plus the p50 of an audited HTTP request (POST /api/v4/channels) for scale.
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { AuditKeyDir, checkpointFilePath, exportBundle, recordAudit, verifyBundle, verifyDatabase } from '../audit/index.ts';
@@ -29,6 +30,34 @@ const writers = Number(values.writers);
 const samples = Number(values.samples);
 const results: Record<string, unknown> = { machine: machine(), writers, seconds };
 const round = (n: number) => Math.round(n * 100) / 100;
+
+/**
+ * CPU milliseconds used so far by this process and the server's process tree (Node and PostgreSQL,
+ * exited backends included through their parent's counters). Other work on a shared machine inflates
+ * wall-clock figures; CPU per action says what the audit log itself costs.
+ */
+function cpuMs(serverPid: number): number {
+  const tick = 10; // ms per clock tick (CLK_TCK = 100)
+  const stats = new Map<number, { ppid: number; ticks: number }>();
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      stats.set(Number(entry), { ppid: Number(f[1]), ticks: Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]) });
+    } catch {
+      // exited meanwhile
+    }
+  }
+  const inTree = (pid: number): boolean => {
+    for (let p = pid, hops = 0; p > 1 && hops < 10; p = stats.get(p)?.ppid ?? 0, hops++) if (p === serverPid) return true;
+    return false;
+  };
+  let ticks = 0;
+  for (const [pid, s] of stats) if (inTree(pid)) ticks += s.ticks;
+  const own = process.cpuUsage();
+  return ticks * tick + (own.user + own.system) / 1000;
+}
 
 const server = await startBenchServer();
 const ownerTarget = server.owner() as PgTarget;
@@ -63,35 +92,46 @@ try {
   await owner.raw(`GRANT SELECT, INSERT ON bench_actions, bench_raw_audit TO ${APP_ROLE}`);
   await owner.raw(`GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO ${APP_ROLE}`);
   const text = recordJson(normalizeRecord(auditRecord(0)));
+  const loadAverage = os.loadavg()[0];
   results.record_bytes = Buffer.byteLength(text) + 12;
 
   // 1. Throughput, 16 concurrent writers, each alone on the machine in turn.
   let n = 0;
   const ms = seconds * 1000;
-  const raw = await closedLoop(writers, ms, () => app.raw('INSERT INTO bench_raw_audit (record) VALUES (?)', [text]).then(() => true));
-  const actionOnly = await closedLoop(writers, ms, (w) => app.transaction(async (trx) => {
+  const pid = server.child.pid!;
+  /** Runs a closed loop and adds the CPU it cost per operation; `settle` waits for background work (sealing) to finish. */
+  const measured = async (fn: (w: number) => Promise<boolean>, settle?: () => Promise<unknown>) => {
+    const cpu0 = cpuMs(pid);
+    const r = await closedLoop(writers, ms, fn);
+    const backlogAtEnd = await backlog();
+    await settle?.();
+    const cpuPerOp = ((cpuMs(pid) - cpu0) * 1000) / r.count;
+    return { per_second: r.rps, p50_ms: r.p50, p99_ms: r.p99, errors: r.errors, outbox_backlog_at_end: backlogAtEnd, cpu_us_per_op: Math.round(cpuPerOp), per_second_if_cpu_were_ours: Math.round((machine().cores as number) * 1e6 / cpuPerOp) };
+  };
+  const sealed = () => waitSealed(120_000);
+  const raw = await measured(() => app.raw('INSERT INTO bench_raw_audit (record) VALUES (?)', [text]).then(() => true));
+  const actionOnly = await measured((w) => app.transaction(async (trx) => {
     await trx.raw('INSERT INTO bench_actions (team_id, name, create_at) VALUES (?, ?, ?)', [`team${w}`, `c${n++}`, Date.now()]);
   }).then(() => true));
   const before = Number((await owner('audit_head').first('seq')).seq);
-  const auditOnly = await closedLoop(writers, ms, () => app.transaction((trx) => recordAudit(trx, auditRecord(n++))).then(() => true));
-  const backlogAuditOnly = await backlog();
-  const actionAndAudit = await closedLoop(writers, ms, (w) => app.transaction(async (trx) => {
+  const auditOnly = await measured(() => app.transaction((trx) => recordAudit(trx, auditRecord(n++))).then(() => true), sealed);
+  const actionAndAudit = await measured((w) => app.transaction(async (trx) => {
     const i = n++;
     await trx.raw('INSERT INTO bench_actions (team_id, name, create_at) VALUES (?, ?, ?)', [`team${w}`, `c${i}`, Date.now()]);
     await recordAudit(trx, auditRecord(i));
-  }).then(() => true));
-  const backlogEnd = await backlog();
+  }).then(() => true), sealed);
   const drainMs = await waitSealed(120_000);
   const sealedDuring = Number((await owner('audit_head').first('seq')).seq) - before;
   results.throughput = {
-    raw_insert_same_bytes: { per_second: raw.rps, p50_ms: raw.p50, p99_ms: raw.p99, errors: raw.errors },
-    action_without_audit: { per_second: actionOnly.rps, p50_ms: actionOnly.p50, p99_ms: actionOnly.p99, errors: actionOnly.errors },
-    audited_action_audit_record_only: { per_second: auditOnly.rps, p50_ms: auditOnly.p50, p99_ms: auditOnly.p99, errors: auditOnly.errors, outbox_backlog_at_end: backlogAuditOnly },
-    audited_action_with_action_row: { per_second: actionAndAudit.rps, p50_ms: actionAndAudit.p50, p99_ms: actionAndAudit.p99, errors: actionAndAudit.errors, outbox_backlog_at_end: backlogEnd },
+    load_average_at_start: loadAverage,
+    raw_insert_same_bytes: raw,
+    action_without_audit: actionOnly,
+    audited_action_audit_record_only: auditOnly,
+    audited_action_with_action_row: actionAndAudit,
     sealer_caught_up_ms_after_load: Math.round(drainMs),
     records_sealed: sealedDuring,
-    ratio_audit_only_to_raw: round(auditOnly.rps / raw.rps),
-    ratio_action_with_audit_to_action_alone: round(actionAndAudit.rps / actionOnly.rps),
+    ratio_audit_only_to_raw: round(auditOnly.per_second / raw.per_second),
+    ratio_action_with_audit_to_action_alone: round(actionAndAudit.per_second / actionOnly.per_second),
     target: '>= 5,000 audited actions/s',
   };
   console.log('throughput', JSON.stringify(results.throughput, null, 1));
@@ -143,26 +183,31 @@ try {
   let t = performance.now();
   for (let done = 0; done < toAdd; done += 100_000) {
     const batch = Math.min(100_000, toAdd - done);
+    // Canonical JSON, as recordAudit writes it (members in RFC 8785 order), built in SQL for speed.
     await owner.raw(`INSERT INTO audit_outbox (record)
-      SELECT json_build_object('id', substr(md5(g::text), 1, 26), 'timestamp', (extract(epoch FROM now()) * 1000)::bigint, 'event_name', 'create_channel', 'status', 'success',
-        'actor', json_build_object('user_id', substr(md5('u' || g), 1, 26), 'session_id', substr(md5('s' || g), 1, 26), 'ip_address', '10.1.2.3', 'user_agent', 'Mozilla/5.0 (X11; Linux x86_64) Mattermost/5.10'),
-        'event', json_build_object('parameters', json_build_object('team_id', 'kx9ba1h8ctrwzq5oy7dnjm3g4e', 'name', 'channel-' || g, 'display_name', 'Channel ' || g, 'type', 'O'),
-          'prior_state', '{}'::json, 'resulting_state', json_build_object('channel_id', substr(md5('c' || g), 1, 26), 'name', 'channel-' || g, 'type', 'O'), 'object_type', 'channel'),
-        'meta', json_build_object('api_path', '/api/v4/channels', 'node_id', 'bench'), 'error', '{}'::json)::text
+      SELECT '{"actor":{"ip_address":"10.1.2.3","session_id":"' || substr(md5('s' || g), 1, 26) || '","user_agent":"Mozilla/5.0 (X11; Linux x86_64) Mattermost/5.10","user_id":"' || substr(md5('u' || g), 1, 26)
+        || '"},"error":{},"event":{"object_type":"channel","parameters":{"display_name":"Channel ' || g || '","name":"channel-' || g || '","team_id":"kx9ba1h8ctrwzq5oy7dnjm3g4e","type":"O"},"prior_state":{},"resulting_state":{"channel_id":"'
+        || substr(md5('c' || g), 1, 26) || '","name":"channel-' || g || '","type":"O"}},"event_name":"create_channel","id":"' || substr(md5(g::text), 1, 26)
+        || '","meta":{"api_path":"/api/v4/channels","node_id":"bench"},"status":"success","timestamp":' || (extract(epoch FROM now()) * 1000)::bigint || '}'
       FROM generate_series(?::bigint, ?::bigint) g`, [done + 1, done + batch]);
   }
   const queuedMs = since(t);
+
   t = performance.now();
   await waitSealed(3_600_000);
   const sealMs = since(t);
+  const sample = (await owner('audit_log').orderBy('seq', 'desc').first('record')).record as string;
+  if (recordJson(JSON.parse(sample)) !== sample) throw new Error(`bulk records are not canonical: ${sample}`);
   // The server signs checkpoints every 10,000 records as it seals; wait for the last one.
   const head = Number((await owner('audit_head').first('seq')).seq);
   const deadline = Date.now() + 120_000;
   while (Number((await owner('audit_checkpoints').max({ e: 'seq_end' }))[0].e ?? 0) < head - 10_000 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
   const keys = new AuditKeyDir(server.dataDir);
   t = performance.now();
+  const verifyCpu0 = process.cpuUsage();
   const verified = await verifyDatabase(owner, { trustedKeys: keys.publicKeys(), checkpointFiles: [checkpointFilePath(server.dataDir)] });
   const verifyMs = since(t);
+  const verifyCpu = process.cpuUsage(verifyCpu0);
   if (!verified.ok) throw new Error(`verification failed: ${JSON.stringify(verified.first)}`);
   const cliEnv = {
     DATABASE_URL: `postgresql://${ownerTarget.user}:${encodeURIComponent(ownerTarget.password)}@localhost:${ownerTarget.port}/${ownerTarget.database}?host=${encodeURIComponent(ownerTarget.host)}`,
@@ -183,6 +228,8 @@ try {
     queue_insert_seconds: round(queuedMs / 1000),
     sealer_records_per_second: Math.round(toAdd / (sealMs / 1000)),
     verify_database_seconds: round(verifyMs / 1000),
+    verify_database_cpu_seconds_verifier: round((verifyCpu.user + verifyCpu.system) / 1e6),
+    load_average_during: os.loadavg()[0],
     cli_audit_verify_seconds: round(cliMs / 1000), cli_exit_code: cli.code, cli_output: cli.stdout.trim(),
     export_bundle_seconds: round(exportMs / 1000), bundle_mib: round(fs.statSync(bundle).size / 2 ** 20),
     verify_bundle_offline_seconds: round(bundleMs / 1000), bundle_ok: offline.ok,

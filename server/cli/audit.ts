@@ -3,6 +3,7 @@ import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { AuditKeyDir, checkpointFilePath, exportBundle, readPublicKeys, recordAudit, rotateAuditKey, sealAll, verifyBundle, verifyDatabase, type PublicAuditKey, type VerifyResult } from '../../audit/index.ts';
 import type { Config } from '../config/schema.ts';
+import type { Knex } from '../db/connection.ts';
 import type { Logger } from '../lib/logger.ts';
 import { withOwnerDatabase } from './database.ts';
 
@@ -27,6 +28,19 @@ function cliActor(): { user_id: string; session_id: string; ip_address: string; 
     // no passwd entry
   }
   return { user_id: '', session_id: '', ip_address: '', user_agent: `custodian-cli (${who}@${os.hostname()})` };
+}
+
+/** Records a command-line action in the audit log (chained by the server, or by the next `audit` command). */
+export async function recordCliAudit(
+  db: Knex | Knex.Transaction,
+  cfg: Config,
+  command: string,
+  event: { event_name: string; object_type: string; parameters?: Record<string, unknown>; resulting_state?: Record<string, unknown> },
+): Promise<void> {
+  await recordAudit(db, {
+    event_name: event.event_name, status: 'success', actor: cliActor(), meta: { api_path: `cli:${command}`, node_id: cfg.nodeId },
+    event: { object_type: event.object_type, parameters: event.parameters, resulting_state: event.resulting_state },
+  });
 }
 
 function pinnedKeys(files: string[] | undefined): PublicAuditKey[] {

@@ -13,7 +13,7 @@ import { withOwnerDatabase } from './database.ts';
 import { backupCommand, restoreCommand } from './backup.ts';
 import { verifyInstallCommand } from './verify-install.ts';
 import { exportCommand, exportUsage } from './export.ts';
-import { auditCommand, auditUsage } from './audit.ts';
+import { auditCommand, auditUsage, recordCliAudit } from './audit.ts';
 import { retentionCommand, retentionUsage } from './retention.ts';
 
 const EXIT_USAGE = 64;
@@ -90,11 +90,15 @@ async function user(args: string[]): Promise<void> {
   const cfg = await config();
   const logger = createLogger(cfg.logLevel === 'info' ? 'warn' : cfg.logLevel);
   const created = await withOwnerDatabase(cfg, logger, (knex) =>
-    createUser(knex, {
-      email: values.email!,
-      username: values.username!,
-      password: values.password,
-      roles: values['system-admin'] ? 'system_user system_admin' : 'system_user',
+    knex.transaction(async (trx) => {
+      const user = await createUser(trx, {
+        email: values.email!,
+        username: values.username!,
+        password: values.password,
+        roles: values['system-admin'] ? 'system_user system_admin' : 'system_user',
+      });
+      await recordCliAudit(trx, cfg, 'user create', { event_name: 'create_user', object_type: 'user', parameters: values, resulting_state: { user_id: user.id, username: user.username, roles: user.roles } });
+      return user;
     }),
   );
   process.stdout.write(`Created user ${created.username} (${created.id}) with roles: ${created.roles}\n`);
