@@ -30,7 +30,7 @@ export const dataRetentionJob: JobTypeDefinition = {
     const saved = (job.state as { purge?: PurgeState }).purge;
     const state = saved ?? newPurgeState(Date.now());
     const final = await runRetentionPurge(
-      { db: services.db, store: services.files, logger: services.logger.child({ job_id: job.id }), nodeId: services.config.nodeId },
+      { db: services.db, store: services.files, logger: services.logger.child({ job_id: job.id }), nodeId: services.config.nodeId, events: services.events },
       state,
       {
         batchSize: services.config.retentionBatchSize,

@@ -22,8 +22,9 @@ export interface PostPass {
   policyId: string;
   cutoff: number;
   keepPinned: boolean;
-  /** SQL over `p` (posts) and `c` (channels, left-joined); `COALESCE(c.team_id, '')` is the team. */
+  /** SQL over `p` (posts) and, when `needsChannel`, `c` (channels, left-joined; `COALESCE(c.team_id, '')` is the team). */
   scope: { sql: string; bindings: Knex.RawBinding[] };
+  needsChannel: boolean;
 }
 
 /** The post passes of a plan at `now`; policies that keep forever have none (but still shield their channels from the global one). */
@@ -43,12 +44,15 @@ export function postPasses(plan: RetentionPlan, now: number): PostPass[] {
       parts.push("(COALESCE(c.team_id, '') = ANY(?::varchar[]) AND NOT (p.channel_id = ANY(?::varchar[])))");
       bindings.push(p.team_ids, policyChannels);
     }
-    passes.push({ key: `policy:${p.id}`, policyId: p.id, cutoff: now - p.post_duration * DAY_MS, keepPinned: p.keep_pinned, scope: { sql: `(${parts.join(' OR ')})`, bindings } });
+    passes.push({ key: `policy:${p.id}`, policyId: p.id, cutoff: now - p.post_duration * DAY_MS, keepPinned: p.keep_pinned, scope: { sql: `(${parts.join(' OR ')})`, bindings }, needsChannel: p.team_ids.length > 0 });
   }
   if (plan.global.message_deletion_enabled) {
     passes.push({
       key: 'global', policyId: '', cutoff: now - plan.global.message_retention_hours * HOUR_MS, keepPinned: plan.global.keep_pinned,
-      scope: { sql: "(NOT (p.channel_id = ANY(?::varchar[])) AND NOT (COALESCE(c.team_id, '') = ANY(?::varchar[])))", bindings: [policyChannels, policyTeams] },
+      scope: policyTeams.length
+        ? { sql: "(NOT (p.channel_id = ANY(?::varchar[])) AND NOT (COALESCE(c.team_id, '') = ANY(?::varchar[])))", bindings: [policyChannels, policyTeams] }
+        : { sql: 'NOT (p.channel_id = ANY(?::varchar[]))', bindings: [policyChannels] },
+      needsChannel: policyTeams.length > 0,
     });
   }
   return passes;

@@ -5,9 +5,10 @@
 // chooses its rows and evaluates hold coverage (so a hold committed before the lock is seen, and a
 // hold being created waits until the batch has committed), then deletes the posts with their versions,
 // reactions and files, and writes an audit record with the counts and the SHA-256 of the deleted ids.
-// File contents leave the store after COMMIT, from a durable list. Rows a live request has locked are
-// skipped (SKIP LOCKED), not waited for: they are picked up by the next run. A pause between batches
-// leaves the database to live traffic.
+// Posts are deleted by their physical row id (ctid) as read: a post a live request changed in between
+// (an edit, a pin) has a new row version, is not deleted, and is looked at again by the next run; its
+// dependants are deleted only for the posts actually deleted. File contents leave the store after
+// COMMIT, from a durable list. A pause between batches leaves the database to live traffic.
 import crypto from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Knex } from 'knex';
@@ -16,6 +17,7 @@ import { fileHeldSql, heldSql } from '../../compliance/holds/coverage.ts';
 import { lockHoldsAgainstPurge } from '../../compliance/holds/lock.ts';
 import type { FileStore } from '../../server/files/storage.ts';
 import type { Logger } from '../../server/lib/logger.ts';
+import type { EventBus } from '../../server/realtime/events.ts';
 import { fileCutoff, postPasses, type RetentionPlan } from './plan.ts';
 import { readCustomPolicies, readGlobalPolicy } from './policies.ts';
 
@@ -47,6 +49,8 @@ export interface PurgeDeps {
   nodeId: string;
   /** Called after COMMIT with the ids of the posts a batch removed (an external search index drops them). */
   onPostsDeleted?: (postIds: string[]) => Promise<void>;
+  /** Told (internally, never to clients) which channels lost posts, so cached pages of them are dropped. */
+  events?: EventBus;
 }
 
 export interface PurgeOptions {
@@ -71,9 +75,9 @@ export function newPurgeState(now: number): PurgeState {
 }
 
 interface Candidate {
+  ctid: string;
   id: string;
   create_at: string;
-  root_id: string;
   pinned: boolean;
   held: boolean;
 }
@@ -81,12 +85,30 @@ interface Candidate {
 interface BatchResult {
   last?: { at: number; id: string };
   deleted: string[];
+  /** Channels that lost posts, with the newest time a lost post (or its thread's replies) could show at. */
+  channels: Map<string, number>;
   versions: number;
   reactions: number;
   files: number;
   held: number;
   pinned: number;
   removals: number;
+}
+
+function emptyResult(): BatchResult {
+  return { deleted: [], channels: new Map(), versions: 0, reactions: 0, files: 0, held: 0, pinned: 0, removals: 0 };
+}
+
+/** Sorts the chosen rows: held ones and kept pinned ones are counted, the rest returned. */
+function victimsOf(candidates: Candidate[], keepPinned: boolean, result: BatchResult): Candidate[] {
+  const last = candidates[candidates.length - 1];
+  result.last = { at: Number(last.create_at), id: last.id };
+  return candidates.filter((c) => {
+    if (c.held) result.held++;
+    else if (keepPinned && c.pinned) result.pinned++;
+    else return true;
+    return false;
+  });
 }
 
 function idsDigest(ids: string[]): string {
@@ -110,15 +132,12 @@ async function audit(trx: Knex.Transaction, deps: PurgeDeps, options: PurgeOptio
   });
 }
 
-/** Deletes rows of `file_infos` and queues their contents for removal from the store. */
-async function deleteFiles(trx: Knex.Transaction, where: { postIds?: string[]; fileIds?: string[] }): Promise<number> {
-  const column = where.postIds ? 'post_id' : 'id';
-  const ids = where.postIds ?? where.fileIds ?? [];
-  if (ids.length === 0) return 0;
+/** Deletes the file_infos rows of these posts and queues their contents for removal from the store. */
+async function deleteFiles(trx: Knex.Transaction, where: { postIds: string[] }): Promise<number> {
   const result = await trx.raw(
-    `WITH gone AS (DELETE FROM file_infos WHERE ${column} = ANY(?::varchar[]) RETURNING id, path)
+    `WITH gone AS (DELETE FROM file_infos WHERE post_id = ANY(?::varchar[]) RETURNING id, path)
      INSERT INTO retention_file_removals (storage_key, file_id, create_at) SELECT path, id, ? FROM gone`,
-    [ids, Date.now()],
+    [where.postIds, Date.now()],
   );
   return result.rowCount ?? 0;
 }
@@ -127,41 +146,50 @@ async function postBatch(trx: Knex.Transaction, deps: PurgeDeps, options: PurgeO
   await lockHoldsAgainstPurge(trx);
   const held = heldSql({ user: 'p.user_id', channel: 'p.channel_id', at: 'p.create_at', post: { id: 'p.id', vector: 'p.search_vector' } });
   const { rows } = await trx.raw(
-    `SELECT p.id, p.create_at, p.root_id, p.is_pinned AS pinned, ${held.sql} AS held
-     FROM posts p LEFT JOIN channels c ON c.id = p.channel_id
+    `SELECT p.ctid::text AS ctid, p.id, p.create_at, p.is_pinned AS pinned, ${held.sql} AS held
+     FROM posts p ${pass.needsChannel ? 'LEFT JOIN channels c ON c.id = p.channel_id' : ''}
      WHERE p.create_at < ? AND (p.create_at, p.id) > (?, ?) AND ${pass.scope.sql}
-     ORDER BY p.create_at, p.id LIMIT ? FOR UPDATE OF p SKIP LOCKED`,
+     ORDER BY p.create_at, p.id LIMIT ?`,
     [...held.bindings, pass.cutoff, from.at, from.id, ...pass.scope.bindings, options.batchSize],
   );
   const candidates = rows as Candidate[];
   await options.afterChoosing?.(candidates.map((c) => c.id));
-  const result: BatchResult = { deleted: [], versions: 0, reactions: 0, files: 0, held: 0, pinned: 0, removals: 0 };
+  const result = emptyResult();
   if (candidates.length === 0) return result;
-  const last = candidates[candidates.length - 1];
-  result.last = { at: Number(last.create_at), id: last.id };
-  const victims: Candidate[] = [];
-  for (const c of candidates) {
-    if (c.held) result.held++;
-    else if (pass.keepPinned && c.pinned) result.pinned++;
-    else victims.push(c);
-  }
-  const ids = victims.map((v) => v.id);
-  result.deleted = ids;
-  if (ids.length) {
-    result.reactions = (await trx.raw('DELETE FROM reactions WHERE post_id = ANY(?::varchar[])', [ids])).rowCount ?? 0;
-    result.versions = (await trx.raw('DELETE FROM post_versions WHERE post_id = ANY(?::varchar[])', [ids])).rowCount ?? 0;
-    result.files = await deleteFiles(trx, { postIds: ids });
-    result.removals = result.files;
-    await trx.raw('DELETE FROM posts WHERE id = ANY(?::varchar[])', [ids]);
-    // Threads whose replies went but whose root stays: their reply counts follow.
-    const gone = new Set(ids);
-    const roots = [...new Set(victims.map((v) => v.root_id).filter((r) => r && !gone.has(r)))];
-    if (roots.length) {
-      await trx.raw(
-        `UPDATE posts r SET reply_count = (SELECT count(*) FROM posts x WHERE x.root_id = r.id AND x.delete_at = 0)
-         WHERE r.id = ANY(?::varchar[])`,
-        [roots],
-      );
+  const victims = victimsOf(candidates, pass.keepPinned, result);
+  if (victims.length) {
+    const gone = (await trx.raw(
+      `DELETE FROM posts WHERE ctid = ANY(?::tid[])
+       RETURNING id, root_id, channel_id, update_at <> create_at AS changed, jsonb_array_length(file_ids) > 0 AS has_files,
+                 GREATEST(create_at, last_reply_at) AS shown_until`,
+      [victims.map((v) => v.ctid)],
+    )).rows as { id: string; root_id: string; channel_id: string; changed: boolean; has_files: boolean; shown_until: string }[];
+    const ids = gone.map((g) => g.id);
+    result.deleted = ids;
+    for (const g of gone) result.channels.set(g.channel_id, Math.max(result.channels.get(g.channel_id) ?? 0, Number(g.shown_until)));
+    // Every write that adds a version, a reaction or a file change to a post moves its update_at
+    // (posts/service.ts, posts/reactions.ts, files/service.ts: incremental compliance exports rely on
+    // it too), so a post never changed since its creation has none; only files attached at creation
+    // need looking up. This keeps a batch to a few index probes per changed post.
+    const changed = gone.filter((g) => g.changed).map((g) => g.id);
+    const withFiles = gone.filter((g) => g.changed || g.has_files).map((g) => g.id);
+    if (ids.length) {
+      if (changed.length) {
+        result.reactions = (await trx.raw('DELETE FROM reactions WHERE post_id = ANY(?::varchar[])', [changed])).rowCount ?? 0;
+        result.versions = (await trx.raw('DELETE FROM post_versions WHERE post_id = ANY(?::varchar[])', [changed])).rowCount ?? 0;
+      }
+      if (withFiles.length) result.files = await deleteFiles(trx, { postIds: withFiles });
+      result.removals = result.files;
+      // Threads whose replies went but whose root stays: their reply counts follow.
+      const goneIds = new Set(ids);
+      const roots = [...new Set(gone.map((g) => g.root_id).filter((r) => r && !goneIds.has(r)))];
+      if (roots.length) {
+        await trx.raw(
+          `UPDATE posts r SET reply_count = (SELECT count(*) FROM posts x WHERE x.root_id = r.id AND x.delete_at = 0)
+           WHERE r.id = ANY(?::varchar[])`,
+          [roots],
+        );
+      }
     }
   }
   await audit(trx, deps, options, pass, result, from);
@@ -172,28 +200,28 @@ async function fileBatch(trx: Knex.Transaction, deps: PurgeDeps, options: PurgeO
   await lockHoldsAgainstPurge(trx);
   const held = fileHeldSql({ postId: 'f.post_id', creator: 'f.creator_id', channel: 'f.channel_id', at: 'f.create_at' });
   const { rows } = await trx.raw(
-    `SELECT f.id, f.create_at, '' AS root_id, ${held.sql} AS held,
+    `SELECT f.ctid::text AS ctid, f.id, f.create_at, ${held.sql} AS held,
             EXISTS (SELECT 1 FROM posts pp WHERE pp.id = f.post_id AND pp.is_pinned) AS pinned
      FROM file_infos f
      WHERE f.create_at < ? AND (f.create_at, f.id) > (?, ?)
-     ORDER BY f.create_at, f.id LIMIT ? FOR UPDATE OF f SKIP LOCKED`,
+     ORDER BY f.create_at, f.id LIMIT ?`,
     [...held.bindings, pass.cutoff, from.at, from.id, options.batchSize],
   );
   const candidates = rows as Candidate[];
   await options.afterChoosing?.(candidates.map((c) => c.id));
-  const result: BatchResult = { deleted: [], versions: 0, reactions: 0, files: 0, held: 0, pinned: 0, removals: 0 };
+  const result = emptyResult();
   if (candidates.length === 0) return result;
-  const last = candidates[candidates.length - 1];
-  result.last = { at: Number(last.create_at), id: last.id };
-  const victims = candidates.filter((c) => {
-    if (c.held) result.held++;
-    else if (pass.keepPinned && c.pinned) result.pinned++;
-    else return true;
-    return false;
-  });
-  result.deleted = victims.map((v) => v.id);
-  result.files = await deleteFiles(trx, { fileIds: result.deleted });
-  result.removals = result.files;
+  const victims = victimsOf(candidates, pass.keepPinned, result);
+  if (victims.length) {
+    const gone = (await trx.raw(
+      `WITH gone AS (DELETE FROM file_infos WHERE ctid = ANY(?::tid[]) RETURNING id, path)
+       INSERT INTO retention_file_removals (storage_key, file_id, create_at) SELECT path, id, ? FROM gone RETURNING file_id`,
+      [victims.map((v) => v.ctid), Date.now()],
+    )).rows as { file_id: string }[];
+    result.deleted = gone.map((g) => g.file_id);
+    result.files = gone.length;
+    result.removals = gone.length;
+  }
   await audit(trx, deps, options, pass, result, from);
   return result;
 }
@@ -218,6 +246,38 @@ export async function drainFileRemovals(db: Knex, store: FileStore, logger: Logg
   }
 }
 
+/** The most posts a page of `GET /channels/{id}/posts` shows (per_page's maximum). */
+const LARGEST_PAGE = 200;
+
+/**
+ * Which channels' cached pages (server/posts/recent-cache.ts caches each channel's newest page) a
+ * batch made stale: those where a deleted post, or a reply of a deleted root, is among the newest
+ * LARGEST_PAGE posts. The time of each channel's LARGEST_PAGE-th newest post is looked up once per run
+ * (the purge deletes nothing newer than its cutoff, and new posts only push that time later).
+ */
+class PageHorizons {
+  private readonly db: Knex;
+  private readonly horizons = new Map<string, number>();
+
+  constructor(db: Knex) {
+    this.db = db;
+  }
+
+  async stale(lost: Map<string, number>): Promise<string[]> {
+    const out: string[] = [];
+    for (const [channelId, shownUntil] of lost) {
+      let horizon = this.horizons.get(channelId);
+      if (horizon === undefined) {
+        const row = await this.db('posts').where({ channel_id: channelId }).orderBy('create_at', 'desc').offset(LARGEST_PAGE - 1).first('create_at');
+        horizon = row ? Number(row.create_at) : 0;
+        this.horizons.set(channelId, horizon);
+      }
+      if (shownUntil >= horizon) out.push(channelId);
+    }
+    return out;
+  }
+}
+
 /** The retention plan in force. */
 export async function currentPlan(db: Knex | Knex.Transaction): Promise<RetentionPlan> {
   return { global: await readGlobalPolicy(db), policies: await readCustomPolicies(db) };
@@ -229,6 +289,7 @@ export async function currentPlan(db: Knex | Knex.Transaction): Promise<Retentio
  */
 export async function runRetentionPurge(deps: PurgeDeps, start: PurgeState, options: PurgeOptions, onBatch?: (state: PurgeState) => void): Promise<PurgeState> {
   const state: PurgeState = structuredClone(start);
+  const pageHorizons = new PageHorizons(deps.db);
   await drainFileRemovals(deps.db, deps.store, deps.logger);
   const plan = await currentPlan(deps.db);
   const passes: { key: string; cutoff: number; keepPinned: boolean; run: (trx: Knex.Transaction, from: { at: number; id: string }) => Promise<BatchResult> }[] = postPasses(plan, state.now).map((pass) => ({
@@ -258,6 +319,7 @@ export async function runRetentionPurge(deps: PurgeDeps, start: PurgeState, opti
       t.pinned_skipped += result.pinned;
       if (result.removals) await drainFileRemovals(deps.db, deps.store, deps.logger);
       if (result.deleted.length && pass.key !== 'files') await deps.onPostsDeleted?.(result.deleted);
+      if (deps.events) for (const channelId of await pageHorizons.stale(result.channels)) deps.events.publish({ event: 'post_deleted', internal: true, data: { channel_id: channelId, retention: true }, broadcast: { channel_id: channelId } });
       onBatch?.(state);
       if (options.pauseMs > 0) await sleep(options.pauseMs, undefined, { signal: options.signal });
     }

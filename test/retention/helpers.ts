@@ -33,7 +33,7 @@ export async function insertFile(app: TestApp, p: { user: string; channel: strin
 export async function purge(app: TestApp, options: Partial<PurgeOptions> & { now?: number } = {}): Promise<PurgeState> {
   const db = app.services.db;
   return runRetentionPurge(
-    { db, store: app.services.files, logger: app.services.logger, nodeId: 'test' },
+    { db, store: app.services.files, logger: app.services.logger, nodeId: 'test', events: app.services.events },
     newPurgeState(options.now ?? Date.now()),
     {
       batchSize: 50, pauseMs: 0, actorId: '', jobId: 'test', ...options,

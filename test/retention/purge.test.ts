@@ -60,6 +60,8 @@ describe('retention purge', () => {
     await db('posts').where({ id: root }).update({ reply_count: 1 });
     await db('post_versions').insert({ post_id: old, reason: 'edit', message: 'before', props: '{}', file_ids: '[]', is_pinned: false, version_create_at: now - 40 * DAY, replaced_at: now - 39 * DAY, replaced_by: alice.user.id });
     await db('reactions').insert({ user_id: bob.user.id, post_id: old, emoji_name: 'smile', channel_id: plainChannel, create_at: now - 39 * DAY });
+    // As the posts service and reactions do, the edit and the reaction moved the post's update_at.
+    await db('posts').where({ id: old }).update({ update_at: now - 39 * DAY });
     const file = await insertFile(app, { user: alice.user.id, channel: plainChannel, at: now - 40 * DAY, postId: old });
     await db('posts').where({ id: old }).update({ file_ids: JSON.stringify([file.id]) });
 
@@ -102,6 +104,18 @@ describe('retention purge', () => {
     expect(await app.services.files.stat(heldFile.key)).to.not.equal(undefined);
     expect(await exists(app.ownerDb, 'posts', { id: keep })).to.equal(true);
     await request(app, 'POST', `/api/v4/legal_holds/${hold.json.id}/release`, { token: officer.token, body: {} });
+  });
+
+  it('drops the cached newest page of a channel that lost posts, so readers never see purged posts', async () => {
+    await setGlobal({ message_deletion_enabled: true, message_retention_days: 30, file_deletion_enabled: false, keep_pinned: false });
+    const quiet = (await makeChannel(app.ownerDb, teamA, { members: [alice.user] })).id;
+    const expired = await insertPost(app.ownerDb, { user: alice.user.id, channel: quiet, at: now - 60 * DAY, message: 'expired' });
+    const fresh = await insertPost(app.ownerDb, { user: alice.user.id, channel: quiet, at: now - DAY, message: 'fresh' });
+    const page = async () => (await request(app, 'GET', `/api/v4/channels/${quiet}/posts`, { token: alice.token })).json.order as string[];
+    expect(await page()).to.deep.equal([fresh, expired]);
+    expect(await page(), 'served from the cache now').to.deep.equal([fresh, expired]);
+    await purge(app, { now });
+    expect(await page()).to.deep.equal([fresh]);
   });
 
   it('runs as the data_retention job on demand, for the compliance role', async () => {
