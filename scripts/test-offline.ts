@@ -74,9 +74,11 @@ async function main(): Promise<void> {
     const keyObject = crypto.createPublicKey(key);
     const valid = crypto.verify(keyObject.asymmetricKeyType === 'ed25519' ? null : 'sha256', fs.readFileSync(sums), keyObject, fs.readFileSync(`${sums}.sig`));
     if (!valid) throw new Error('the signature does not verify');
+    // What INSTALL.md tells operators to run, when openssl is there.
+    if (sh('openssl', ['version']).status !== 0) return `signature valid (${keyObject.asymmetricKeyType}); openssl not installed`;
     const openssl = sh('openssl', ['pkeyutl', '-verify', '-pubin', '-inkey', publicKey, '-rawin', '-in', sums, '-sigfile', `${sums}.sig`]);
-    if (openssl.status !== 0 && keyObject.asymmetricKeyType === 'ed25519') throw new Error(`openssl: ${openssl.stdout}${openssl.stderr}`);
-    return `signature valid (${keyObject.asymmetricKeyType})`;
+    if (openssl.status !== 0) throw new Error(`openssl: ${openssl.stdout}${openssl.stderr}`);
+    return `signature valid (${keyObject.asymmetricKeyType}), openssl agrees`;
   });
 
   await checks.run('SBOM: CycloneDX with production packages only, purls and hashes', async () => {
