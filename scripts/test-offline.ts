@@ -76,7 +76,8 @@ async function main(): Promise<void> {
     if (!valid) throw new Error('the signature does not verify');
     // What INSTALL.md tells operators to run, when openssl is there.
     if (sh('openssl', ['version']).status !== 0) return `signature valid (${keyObject.asymmetricKeyType}); openssl not installed`;
-    const openssl = sh('openssl', ['pkeyutl', '-verify', '-pubin', '-inkey', publicKey, '-rawin', '-in', sums, '-sigfile', `${sums}.sig`]);
+    const digest = keyObject.asymmetricKeyType === 'rsa' ? ['-digest', 'sha256'] : [];
+    const openssl = sh('openssl', ['pkeyutl', '-verify', '-pubin', '-inkey', publicKey, '-rawin', ...digest, '-in', sums, '-sigfile', `${sums}.sig`]);
     if (openssl.status !== 0) throw new Error(`openssl: ${openssl.stdout}${openssl.stderr}`);
     return `signature valid (${keyObject.asymmetricKeyType}), openssl agrees`;
   });
