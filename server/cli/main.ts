@@ -31,7 +31,7 @@ ${auditUsage}
 ${retentionUsage}
   version                             Print the version
   backup --out FILE                   Write a consistent, checksummed backup (database, files, keys); works while the server runs
-  restore --from FILE [--verify-only] Verify a backup, then restore it into a fresh data directory (or empty DATABASE_URL database)
+  restore --from FILE [--verify-only] Verify a backup, then restore it into a fresh data directory (with DATABASE_URL: and an empty database)
   verify-install [--public-key PEM]   Check this release's signature and every file's SHA-256
 
 Configuration comes from the environment (CUSTODIAN_PORT, CUSTODIAN_DATA_DIR, DATABASE_URL, ...) and
