@@ -221,19 +221,41 @@ function trustMap(keys: PublicAuditKey[]): Map<string, string> {
   return new Map(keys.map((k) => [k.keyId, k.publicKeyPem]));
 }
 
-async function* databaseEntries(db: Knex | Knex.Transaction, batchSize: number): AsyncIterable<ChainEntry[]> {
-  const fetch = (after: number) =>
-    db.raw("SELECT seq, record, encode(hash, 'hex') AS hash FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?", [after, batchSize]).then((r: { rows: { seq: number; record: string; hash: string }[] }) =>
-      r.rows.map((row) => ({ pos: Number(row.seq), json: row.record, hash: row.hash })),
-    );
-  let next = fetch(0);
-  for (;;) {
-    const batch = await next;
-    if (!batch.length) return;
-    // Fetch the next batch while this one is checked.
-    next = batch.length === batchSize ? fetch(batch[batch.length - 1].pos) : Promise.resolve([]);
-    yield batch;
+/**
+ * The log in sequence ranges of `batchSize`, fetched over every connection given (all in one
+ * snapshot) with one request in flight per connection, so PostgreSQL reads ahead while this thread
+ * checks. Rows numbered below 1 (which no sealer writes) are included, to be reported.
+ */
+async function* databaseEntries(connections: (Knex | Knex.Transaction)[], batchSize: number): AsyncIterable<ChainEntry[]> {
+  const { lo, hi } = (await connections[0].raw('SELECT coalesce(min(seq), 1) AS lo, coalesce(max(seq), 0) AS hi FROM audit_log')).rows[0];
+  const first = Math.min(Number(lo), 1) - 1;
+  const last = Number(hi);
+  const fetch = (i: number) =>
+    connections[i % connections.length]
+      .raw("SELECT seq, record, encode(hash, 'hex') AS hash FROM audit_log WHERE seq > ? AND seq <= ? ORDER BY seq", [first + i * batchSize, first + (i + 1) * batchSize])
+      .then((r: { rows: { seq: number; record: string; hash: string }[] }) => r.rows.map((row) => ({ pos: Number(row.seq), json: row.record, hash: row.hash })));
+  const count = Math.ceil((last - first) / batchSize);
+  const inFlight: Promise<ChainEntry[]>[] = [];
+  let next = 0;
+  while (next < count && inFlight.length < connections.length) inFlight.push(fetch(next++));
+  while (inFlight.length) {
+    const batch = await inFlight.shift()!;
+    if (next < count) inFlight.push(fetch(next++));
+    if (batch.length) yield batch;
   }
+}
+
+/**
+ * Runs `fn` with a second connection in the same snapshot as `trx` (exported and imported), or with
+ * none when the snapshot cannot be shared (a caller's transaction may hold changes of its own).
+ */
+async function withSnapshotPeer<T>(root: Knex | undefined, trx: Knex.Transaction, fn: (peers: Knex.Transaction[]) => Promise<T>): Promise<T> {
+  if (!root) return fn([]);
+  const snapshot = (await trx.raw('SELECT pg_export_snapshot() AS s')).rows[0].s as string;
+  return root.transaction(async (peer) => {
+    await peer.raw(`SET TRANSACTION SNAPSHOT '${snapshot.replace(/[^0-9A-F-]/gi, '')}'`);
+    return fn([peer]);
+  }, { isolationLevel: 'repeatable read', readOnly: true });
 }
 
 /**
@@ -248,12 +270,14 @@ export async function verifyDatabase(
   // The checkpoint files are read first, then one snapshot serves the whole walk: a checkpoint or
   // records committed meanwhile by a running server must not look like a truncation.
   const external = (options.checkpointFiles ?? []).map((file) => ({ file, checkpoints: readCheckpointFile(file) }));
-  if ((db as Knex.Transaction).isTransaction) return verifySnapshot(db, options, external);
-  return (db as Knex).transaction((trx) => verifySnapshot(trx, options, external), { isolationLevel: 'repeatable read', readOnly: true });
+  if ((db as Knex.Transaction).isTransaction) return verifySnapshot(db as Knex.Transaction, [], options, external);
+  const root = db as Knex;
+  return root.transaction((trx) => withSnapshotPeer(root, trx, (peers) => verifySnapshot(trx, peers, options, external)), { isolationLevel: 'repeatable read', readOnly: true });
 }
 
 async function verifySnapshot(
-  db: Knex | Knex.Transaction,
+  db: Knex.Transaction,
+  peers: Knex.Transaction[],
   options: { trustedKeys: PublicAuditKey[]; batchSize?: number },
   externalFiles: { file: string; checkpoints: Checkpoint[] }[],
 ): Promise<VerifyResult> {
@@ -265,7 +289,7 @@ async function verifySnapshot(
   const valid = checkCheckpoints(stored, trusted, findings, stored.map((c) => c.number));
   const walker = new ChainWalker(0, GENESIS_HASH.toString('hex'), valid, findings, new WorkerRoots());
   try {
-    await walk(walker, databaseEntries(db, options.batchSize ?? 20_000));
+    await walk(walker, databaseEntries([db, ...peers], options.batchSize ?? 20_000));
     await checkRoots(walker, findings);
   } finally {
     await walker.close();

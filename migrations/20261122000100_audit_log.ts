@@ -22,7 +22,6 @@ export async function up(knex: Knex): Promise<void> {
       record text NOT NULL,
       hash bytea NOT NULL,
       sealed_at bigint NOT NULL,
-      id text GENERATED ALWAYS AS ((record::json) ->> 'id') STORED,
       create_at bigint GENERATED ALWAYS AS (((record::json) ->> 'timestamp')::bigint) STORED,
       event_name text GENERATED ALWAYS AS ((record::json) ->> 'event_name') STORED,
       status text GENERATED ALWAYS AS ((record::json) ->> 'status') STORED,
