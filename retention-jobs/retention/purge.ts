@@ -9,7 +9,6 @@
 // (an edit, a pin) has a new row version, is not deleted, and is looked at again by the next run; its
 // dependants are deleted only for the posts actually deleted. File contents leave the store after
 // COMMIT, from a durable list. A pause between batches leaves the database to live traffic.
-import crypto from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Knex } from 'knex';
 import { recordAudit } from '../../audit/index.ts';
@@ -66,25 +65,21 @@ export interface PurgeOptions {
    * from there, and finds its deleted rows gone.
    */
   transact<T>(state: PurgeState, work: (trx: Knex.Transaction) => Promise<T>): Promise<T>;
-  /** Test hook: runs inside the batch transaction, after the rows are chosen and before they are deleted. */
-  afterChoosing?: (ids: string[]) => Promise<void>;
+  /** Test hook: runs inside each batch's transaction once it holds the hold/purge lock, before it chooses rows. */
+  afterLock?: () => Promise<void>;
 }
 
 export function newPurgeState(now: number): PurgeState {
   return { now, done: [], totals: { batches: 0, posts: 0, versions: 0, reactions: 0, files: 0, held_skipped: 0, pinned_skipped: 0 } };
 }
 
-interface Candidate {
-  ctid: string;
-  id: string;
-  create_at: string;
-  pinned: boolean;
-  held: boolean;
-}
-
 interface BatchResult {
   last?: { at: number; id: string };
-  deleted: string[];
+  deleted: number;
+  /** SHA-256 (hex) of the deleted ids, sorted and joined by newlines. */
+  digest: string;
+  /** The deleted ids, when an external search index must be told. */
+  ids?: string[];
   /** Channels that lost posts, with the newest time a lost post (or its thread's replies) could show at. */
   channels: Map<string, number>;
   versions: number;
@@ -92,27 +87,29 @@ interface BatchResult {
   files: number;
   held: number;
   pinned: number;
-  removals: number;
 }
 
-function emptyResult(): BatchResult {
-  return { deleted: [], channels: new Map(), versions: 0, reactions: 0, files: 0, held: 0, pinned: 0, removals: 0 };
+interface SummaryRow {
+  last_at: string | null;
+  last_id: string | null;
+  held: string;
+  pinned: string;
+  deleted: string;
+  digest: string;
+  ids: string[] | null;
+  versions: string;
+  reactions: string;
+  files: string;
+  channels: [string, string][] | null;
 }
 
-/** Sorts the chosen rows: held ones and kept pinned ones are counted, the rest returned. */
-function victimsOf(candidates: Candidate[], keepPinned: boolean, result: BatchResult): Candidate[] {
-  const last = candidates[candidates.length - 1];
-  result.last = { at: Number(last.create_at), id: last.id };
-  return candidates.filter((c) => {
-    if (c.held) result.held++;
-    else if (keepPinned && c.pinned) result.pinned++;
-    else return true;
-    return false;
-  });
-}
-
-function idsDigest(ids: string[]): string {
-  return crypto.createHash('sha256').update([...ids].sort().join('\n')).digest('hex');
+function resultOf(row: SummaryRow): BatchResult {
+  return {
+    last: row.last_id === null ? undefined : { at: Number(row.last_at), id: row.last_id },
+    deleted: Number(row.deleted), digest: row.digest, ids: row.ids ?? undefined,
+    channels: new Map((row.channels ?? []).map(([id, at]) => [id, Number(at)])),
+    versions: Number(row.versions), reactions: Number(row.reactions), files: Number(row.files), held: Number(row.held), pinned: Number(row.pinned),
+  };
 }
 
 async function audit(trx: Knex.Transaction, deps: PurgeDeps, options: PurgeOptions, pass: { key: string; cutoff: number; keepPinned: boolean }, result: BatchResult, first: { at: number; id: string }): Promise<void> {
@@ -125,104 +122,87 @@ async function audit(trx: Knex.Transaction, deps: PurgeDeps, options: PurgeOptio
       object_type: 'data_retention',
       parameters: { job_id: options.jobId, pass: pass.key, cutoff: pass.cutoff, keep_pinned: pass.keepPinned },
       resulting_state: {
-        deleted: result.deleted.length, versions: result.versions, reactions: result.reactions, files: result.files,
-        held_skipped: result.held, pinned_skipped: result.pinned, from: first, to: result.last, deleted_ids_sha256: idsDigest(result.deleted),
+        deleted: result.deleted, versions: result.versions, reactions: result.reactions, files: result.files,
+        held_skipped: result.held, pinned_skipped: result.pinned, from: first, to: result.last, deleted_ids_sha256: result.digest,
       },
     },
   });
 }
 
-/** Deletes the file_infos rows of these posts and queues their contents for removal from the store. */
-async function deleteFiles(trx: Knex.Transaction, where: { postIds: string[] }): Promise<number> {
-  const result = await trx.raw(
-    `WITH gone AS (DELETE FROM file_infos WHERE post_id = ANY(?::varchar[]) RETURNING id, path)
-     INSERT INTO retention_file_removals (storage_key, file_id, create_at) SELECT path, id, ? FROM gone`,
-    [where.postIds, Date.now()],
-  );
-  return result.rowCount ?? 0;
-}
+// The summary of a batch, computed in the statement that did it: the batch's rows never travel to
+// this process (which also serves HTTP), only counts, the last key, the digest and the channels.
+const DIGEST = (source: string, column: string) =>
+  `(SELECT encode(sha256(convert_to(coalesce(string_agg(${column}, E'\\n' ORDER BY ${column} COLLATE "C"), ''), 'UTF8')), 'hex') FROM ${source})`;
 
+/**
+ * One batch of a post pass, in one statement after the lock: choose the next rows by (create_at, id),
+ * evaluate holds and keep-pinned, delete the rest by ctid as read (a post a live request changed
+ * meanwhile has a new row version and is left for the next run), then their versions, reactions and
+ * files. Every write that adds a version, a reaction or a file change to a post moves its update_at
+ * (posts/service.ts, posts/reactions.ts, files/service.ts; incremental compliance exports rely on it
+ * too), so only posts changed since their creation, or created with files, are looked up there.
+ */
 async function postBatch(trx: Knex.Transaction, deps: PurgeDeps, options: PurgeOptions, pass: ReturnType<typeof postPasses>[number], from: { at: number; id: string }): Promise<BatchResult> {
   await lockHoldsAgainstPurge(trx);
+  await options.afterLock?.();
   const held = heldSql({ user: 'p.user_id', channel: 'p.channel_id', at: 'p.create_at', post: { id: 'p.id', vector: 'p.search_vector' } });
   const { rows } = await trx.raw(
-    `SELECT p.ctid::text AS ctid, p.id, p.create_at, p.is_pinned AS pinned, ${held.sql} AS held
-     FROM posts p ${pass.needsChannel ? 'LEFT JOIN channels c ON c.id = p.channel_id' : ''}
-     WHERE p.create_at < ? AND (p.create_at, p.id) > (?, ?) AND ${pass.scope.sql}
-     ORDER BY p.create_at, p.id LIMIT ?`,
-    [...held.bindings, pass.cutoff, from.at, from.id, ...pass.scope.bindings, options.batchSize],
+    `WITH cand AS (
+       SELECT p.ctid AS row_id, p.id, p.create_at, p.is_pinned, ${held.sql} AS held
+       FROM posts p ${pass.needsChannel ? 'LEFT JOIN channels c ON c.id = p.channel_id' : ''}
+       WHERE p.create_at < ? AND (p.create_at, p.id) > (?, ?) AND ${pass.scope.sql}
+       ORDER BY p.create_at, p.id LIMIT ?),
+     gone AS (
+       DELETE FROM posts p USING cand WHERE p.ctid = cand.row_id AND NOT cand.held AND NOT (?::boolean AND cand.is_pinned)
+       RETURNING p.id, p.root_id, p.channel_id, p.delete_at, p.update_at <> p.create_at AS changed,
+                 jsonb_array_length(p.file_ids) > 0 AS has_files, GREATEST(p.create_at, p.last_reply_at) AS shown_until),
+     versions_gone AS (DELETE FROM post_versions v USING gone g WHERE g.changed AND v.post_id = g.id RETURNING 1),
+     reactions_gone AS (DELETE FROM reactions r USING gone g WHERE g.changed AND r.post_id = g.id RETURNING 1),
+     files_gone AS (DELETE FROM file_infos f USING gone g WHERE (g.changed OR g.has_files) AND f.post_id = g.id RETURNING f.id, f.path),
+     removals AS (INSERT INTO retention_file_removals (storage_key, file_id, create_at) SELECT path, id, ? FROM files_gone RETURNING 1),
+     replies_gone AS (SELECT root_id, count(*) AS n FROM gone WHERE root_id <> '' AND delete_at = 0 GROUP BY root_id),
+     roots_fixed AS (
+       UPDATE posts r SET reply_count = GREATEST(r.reply_count - rg.n, 0) FROM replies_gone rg
+       WHERE r.id = rg.root_id AND NOT EXISTS (SELECT 1 FROM gone g WHERE g.id = r.id) RETURNING 1),
+     last AS (SELECT create_at, id FROM cand ORDER BY create_at DESC, id DESC LIMIT 1)
+     SELECT (SELECT create_at FROM last) AS last_at, (SELECT id FROM last) AS last_id,
+            (SELECT count(*) FROM cand WHERE held) AS held,
+            (SELECT count(*) FROM cand WHERE NOT held AND ?::boolean AND is_pinned) AS pinned,
+            (SELECT count(*) FROM gone) AS deleted, ${DIGEST('gone', 'id')} AS digest,
+            ${deps.onPostsDeleted ? '(SELECT json_agg(id) FROM gone)' : 'NULL'} AS ids,
+            (SELECT count(*) FROM versions_gone) AS versions, (SELECT count(*) FROM reactions_gone) AS reactions,
+            (SELECT count(*) FROM removals) AS files, (SELECT count(*) FROM roots_fixed) AS roots,
+            (SELECT json_agg(json_build_array(channel_id, m)) FROM (SELECT channel_id, max(shown_until) AS m FROM gone GROUP BY channel_id) x) AS channels`,
+    [...held.bindings, pass.cutoff, from.at, from.id, ...pass.scope.bindings, options.batchSize, pass.keepPinned, Date.now(), pass.keepPinned],
   );
-  const candidates = rows as Candidate[];
-  await options.afterChoosing?.(candidates.map((c) => c.id));
-  const result = emptyResult();
-  if (candidates.length === 0) return result;
-  const victims = victimsOf(candidates, pass.keepPinned, result);
-  if (victims.length) {
-    const gone = (await trx.raw(
-      `DELETE FROM posts WHERE ctid = ANY(?::tid[])
-       RETURNING id, root_id, channel_id, update_at <> create_at AS changed, jsonb_array_length(file_ids) > 0 AS has_files,
-                 GREATEST(create_at, last_reply_at) AS shown_until`,
-      [victims.map((v) => v.ctid)],
-    )).rows as { id: string; root_id: string; channel_id: string; changed: boolean; has_files: boolean; shown_until: string }[];
-    const ids = gone.map((g) => g.id);
-    result.deleted = ids;
-    for (const g of gone) result.channels.set(g.channel_id, Math.max(result.channels.get(g.channel_id) ?? 0, Number(g.shown_until)));
-    // Every write that adds a version, a reaction or a file change to a post moves its update_at
-    // (posts/service.ts, posts/reactions.ts, files/service.ts: incremental compliance exports rely on
-    // it too), so a post never changed since its creation has none; only files attached at creation
-    // need looking up. This keeps a batch to a few index probes per changed post.
-    const changed = gone.filter((g) => g.changed).map((g) => g.id);
-    const withFiles = gone.filter((g) => g.changed || g.has_files).map((g) => g.id);
-    if (ids.length) {
-      if (changed.length) {
-        result.reactions = (await trx.raw('DELETE FROM reactions WHERE post_id = ANY(?::varchar[])', [changed])).rowCount ?? 0;
-        result.versions = (await trx.raw('DELETE FROM post_versions WHERE post_id = ANY(?::varchar[])', [changed])).rowCount ?? 0;
-      }
-      if (withFiles.length) result.files = await deleteFiles(trx, { postIds: withFiles });
-      result.removals = result.files;
-      // Threads whose replies went but whose root stays: their reply counts follow.
-      const goneIds = new Set(ids);
-      const roots = [...new Set(gone.map((g) => g.root_id).filter((r) => r && !goneIds.has(r)))];
-      if (roots.length) {
-        await trx.raw(
-          `UPDATE posts r SET reply_count = (SELECT count(*) FROM posts x WHERE x.root_id = r.id AND x.delete_at = 0)
-           WHERE r.id = ANY(?::varchar[])`,
-          [roots],
-        );
-      }
-    }
-  }
-  await audit(trx, deps, options, pass, result, from);
+  const result = resultOf(rows[0] as SummaryRow);
+  if (result.last) await audit(trx, deps, options, pass, result, from);
   return result;
 }
 
+/** One batch of the file pass (global file policy): the same shape over file_infos. */
 async function fileBatch(trx: Knex.Transaction, deps: PurgeDeps, options: PurgeOptions, pass: { key: string; cutoff: number; keepPinned: boolean }, from: { at: number; id: string }): Promise<BatchResult> {
   await lockHoldsAgainstPurge(trx);
+  await options.afterLock?.();
   const held = fileHeldSql({ postId: 'f.post_id', creator: 'f.creator_id', channel: 'f.channel_id', at: 'f.create_at' });
   const { rows } = await trx.raw(
-    `SELECT f.ctid::text AS ctid, f.id, f.create_at, ${held.sql} AS held,
-            EXISTS (SELECT 1 FROM posts pp WHERE pp.id = f.post_id AND pp.is_pinned) AS pinned
-     FROM file_infos f
-     WHERE f.create_at < ? AND (f.create_at, f.id) > (?, ?)
-     ORDER BY f.create_at, f.id LIMIT ?`,
-    [...held.bindings, pass.cutoff, from.at, from.id, options.batchSize],
+    `WITH cand AS (
+       SELECT f.ctid AS row_id, f.id, f.create_at, ${held.sql} AS held,
+              EXISTS (SELECT 1 FROM posts pp WHERE pp.id = f.post_id AND pp.is_pinned) AS is_pinned
+       FROM file_infos f WHERE f.create_at < ? AND (f.create_at, f.id) > (?, ?)
+       ORDER BY f.create_at, f.id LIMIT ?),
+     gone AS (DELETE FROM file_infos f USING cand WHERE f.ctid = cand.row_id AND NOT cand.held AND NOT (?::boolean AND cand.is_pinned) RETURNING f.id, f.path),
+     removals AS (INSERT INTO retention_file_removals (storage_key, file_id, create_at) SELECT path, id, ? FROM gone RETURNING 1),
+     last AS (SELECT create_at, id FROM cand ORDER BY create_at DESC, id DESC LIMIT 1)
+     SELECT (SELECT create_at FROM last) AS last_at, (SELECT id FROM last) AS last_id,
+            (SELECT count(*) FROM cand WHERE held) AS held,
+            (SELECT count(*) FROM cand WHERE NOT held AND ?::boolean AND is_pinned) AS pinned,
+            (SELECT count(*) FROM gone) AS deleted, ${DIGEST('gone', 'id')} AS digest, NULL AS ids,
+            0 AS versions, 0 AS reactions, (SELECT count(*) FROM removals) AS files, NULL AS channels`,
+    [...held.bindings, pass.cutoff, from.at, from.id, options.batchSize, pass.keepPinned, Date.now(), pass.keepPinned],
   );
-  const candidates = rows as Candidate[];
-  await options.afterChoosing?.(candidates.map((c) => c.id));
-  const result = emptyResult();
-  if (candidates.length === 0) return result;
-  const victims = victimsOf(candidates, pass.keepPinned, result);
-  if (victims.length) {
-    const gone = (await trx.raw(
-      `WITH gone AS (DELETE FROM file_infos WHERE ctid = ANY(?::tid[]) RETURNING id, path)
-       INSERT INTO retention_file_removals (storage_key, file_id, create_at) SELECT path, id, ? FROM gone RETURNING file_id`,
-      [victims.map((v) => v.ctid), Date.now()],
-    )).rows as { file_id: string }[];
-    result.deleted = gone.map((g) => g.file_id);
-    result.files = gone.length;
-    result.removals = gone.length;
-  }
-  await audit(trx, deps, options, pass, result, from);
+  const result = resultOf(rows[0] as SummaryRow);
+  if (result.last) await audit(trx, deps, options, pass, result, from);
   return result;
 }
 
@@ -311,14 +291,14 @@ export async function runRetentionPurge(deps: PurgeDeps, start: PurgeState, opti
       state.current = { key: pass.key, ...from };
       const t = state.totals;
       t.batches++;
-      t.posts += pass.key === 'files' ? 0 : result.deleted.length;
+      t.posts += pass.key === 'files' ? 0 : result.deleted;
       t.versions += result.versions;
       t.reactions += result.reactions;
       t.files += result.files;
       t.held_skipped += result.held;
       t.pinned_skipped += result.pinned;
-      if (result.removals) await drainFileRemovals(deps.db, deps.store, deps.logger);
-      if (result.deleted.length && pass.key !== 'files') await deps.onPostsDeleted?.(result.deleted);
+      if (result.files) await drainFileRemovals(deps.db, deps.store, deps.logger);
+      if (result.ids?.length && pass.key !== 'files') await deps.onPostsDeleted?.(result.ids);
       if (deps.events) for (const channelId of await pageHorizons.stale(result.channels)) deps.events.publish({ event: 'post_deleted', internal: true, data: { channel_id: channelId, retention: true }, broadcast: { channel_id: channelId } });
       onBatch?.(state);
       if (options.pauseMs > 0) await sleep(options.pauseMs, undefined, { signal: options.signal });

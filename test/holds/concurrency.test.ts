@@ -48,21 +48,21 @@ describe('legal holds vs a purge in flight', () => {
 
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
-    let chosen!: (ids: string[]) => void;
-    const firstBatchChosen = new Promise<string[]>((r) => (chosen = r));
+    let locked!: () => void;
+    const firstBatchLocked = new Promise<void>((r) => (locked = r));
     let batches = 0;
     const running = purge(app, {
       now, batchSize: 4,
-      afterChoosing: async (ids) => {
+      // The first batch holds the hold/purge lock here, then chooses and deletes the four oldest posts.
+      afterLock: async () => {
         if (++batches === 1) {
-          chosen(ids);
+          locked();
           await gate;
         }
       },
     });
 
-    const firstBatch = await firstBatchChosen;
-    expect(firstBatch, 'the first batch took the four oldest posts of the shared channel').to.deep.equal(covered.slice(0, 4));
+    await firstBatchLocked;
     const holdRequest = request(app, 'POST', '/api/v4/legal_holds', { token: officer.token, body: { display_name: 'Alice', user_ids: [alice.user.id] } });
     try {
       expect(await stillPending(holdRequest), 'the hold waits for the batch in flight').to.equal(true);
@@ -73,8 +73,8 @@ describe('legal holds vs a purge in flight', () => {
     expect(hold.status, hold.text).to.equal(201);
     const state = await running;
 
-    // The batch in flight had chosen its rows before the hold existed; the hold took effect when it
-    // committed, after that batch. Everything it covers from then on is still here.
+    // The batch in flight ran without the hold (which could not commit before it); the hold took
+    // effect when it committed, after that batch. Everything it covers from then on is still here.
     const survivors = new Set((await app.ownerDb('posts').whereIn('id', [...covered, ...uncovered]).select('id')).map((r) => r.id));
     expect(covered.slice(0, 4).filter((id) => survivors.has(id))).to.deep.equal([]);
     expect(covered.slice(4).filter((id) => !survivors.has(id)), 'covered posts after the first batch').to.deep.equal([]);
