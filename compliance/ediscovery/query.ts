@@ -5,14 +5,10 @@
 // optional query.
 import { InvalidInputError } from '../../server/lib/errors.ts';
 import { parseSearchTerms, type ParsedSearch } from '../../server/search/terms.ts';
+import type { TextNode } from '../../server/search/text-query.ts';
 
-/** A text expression: words, phrases and prefixes combined with AND, OR and NOT. */
-export type TextNode =
-  | { type: 'word'; text: string }
-  | { type: 'phrase'; text: string }
-  | { type: 'prefix'; text: string }
-  | { type: 'not'; item: TextNode }
-  | { type: 'and' | 'or'; items: TextNode[] };
+export type { TextNode } from '../../server/search/text-query.ts';
+export { tsquerySql } from '../../server/search/text-query.ts';
 
 export interface EdiscoveryQuery {
   text?: TextNode;
@@ -178,35 +174,6 @@ export function parseEdiscoveryQuery(input: string, options: { defaultOr?: boole
 export function hasFilters(q: EdiscoveryQuery): boolean {
   const f = q.filters;
   return Boolean(q.hasFile || q.custodians.length || q.holds.length || f.fromUsers.length || f.excludedFromUsers.length || f.inChannels.length || f.excludedInChannels.length || f.before || f.after || f.on);
-}
-
-/** Keeps only letters and digits of a prefix (a tsquery operand must not carry operators). */
-function prefixOperand(prefix: string): string | undefined {
-  const clean = prefix.normalize('NFKC').replace(/[^\p{L}\p{N}]/gu, '');
-  return clean ? `${clean}:*` : undefined;
-}
-
-/** SQL (with bindings) building the tsquery of a text expression; PostgreSQL's English configuration. */
-export function tsquerySql(node: TextNode): { sql: string; bindings: string[] } {
-  switch (node.type) {
-    case 'word':
-      return { sql: "plainto_tsquery('english', ?)", bindings: [node.text] };
-    case 'phrase':
-      return { sql: "phraseto_tsquery('english', ?)", bindings: [node.text] };
-    case 'prefix': {
-      const operand = prefixOperand(node.text);
-      // A prefix with no letters or digits matches nothing rather than everything.
-      return operand ? { sql: "to_tsquery('english', ?)", bindings: [operand] } : { sql: "plainto_tsquery('english', '')", bindings: [] };
-    }
-    case 'not': {
-      const inner = tsquerySql(node.item);
-      return { sql: `(!! ${inner.sql})`, bindings: inner.bindings };
-    }
-    default: {
-      const parts = node.items.map(tsquerySql);
-      return { sql: `(${parts.map((p) => p.sql).join(node.type === 'and' ? ' && ' : ' || ')})`, bindings: parts.flatMap((p) => p.bindings) };
-    }
-  }
 }
 
 /** The words worth highlighting in a client (positive terms only). */

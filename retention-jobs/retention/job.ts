@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { recordAudit } from '../../audit/index.ts';
+import { OpenSearchBackend } from '../../server/search/opensearch-backend.ts';
 import type { JobTypeDefinition } from '../model.ts';
 import { newPurgeState, runRetentionPurge, type PurgeState } from './purge.ts';
 
@@ -29,19 +30,28 @@ export const dataRetentionJob: JobTypeDefinition = {
     const { services, job } = ctx;
     const saved = (job.state as { purge?: PurgeState }).purge;
     const state = saved ?? newPurgeState(Date.now());
-    const final = await runRetentionPurge(
-      { db: services.db, store: services.files, logger: services.logger.child({ job_id: job.id }), nodeId: services.config.nodeId, events: services.events },
-      state,
-      {
-        batchSize: services.config.retentionBatchSize,
-        pauseMs: services.config.retentionBatchPauseMs,
-        actorId: job.created_by,
-        jobId: job.id,
-        signal: ctx.signal,
-        transact: async <T>(s: PurgeState, work: (trx: Knex.Transaction) => Promise<T>) =>
-          (await ctx.checkpoint({ state: { purge: s }, data: totalsData(s) }, work)) as T,
-      },
-    );
-    return { status: 'success', data: { ...totalsData(final), now: String(final.now) } };
+    // With OpenSearch as the search backend, purged posts leave its index too.
+    const index = services.config.opensearchUrl ? new OpenSearchBackend({ url: services.config.opensearchUrl, index: services.config.opensearchIndex }) : undefined;
+    try {
+      const final = await runRetentionPurge(
+        {
+          db: services.db, store: services.files, logger: services.logger.child({ job_id: job.id }), nodeId: services.config.nodeId, events: services.events,
+          ...(index ? { onPostsDeleted: (ids: string[]) => index.removePosts(ids) } : {}),
+        },
+        state,
+        {
+          batchSize: services.config.retentionBatchSize,
+          pauseMs: services.config.retentionBatchPauseMs,
+          actorId: job.created_by,
+          jobId: job.id,
+          signal: ctx.signal,
+          transact: async <T>(s: PurgeState, work: (trx: Knex.Transaction) => Promise<T>) =>
+            (await ctx.checkpoint({ state: { purge: s }, data: totalsData(s) }, work)) as T,
+        },
+      );
+      return { status: 'success', data: { ...totalsData(final), now: String(final.now) } };
+    } finally {
+      await index?.close();
+    }
   },
 };

@@ -15,6 +15,7 @@ import { verifyInstallCommand } from './verify-install.ts';
 import { exportCommand, exportUsage } from './export.ts';
 import { auditCommand, auditUsage, recordCliAudit } from './audit.ts';
 import { retentionCommand, retentionUsage } from './retention.ts';
+import { searchCommand, searchUsage } from './search.ts';
 
 const EXIT_USAGE = 64;
 const EXIT_CONFIG = 78;
@@ -29,6 +30,7 @@ Commands:
 ${exportUsage}
 ${auditUsage}
 ${retentionUsage}
+${searchUsage}
   version                             Print the version
   backup --out FILE                   Write a consistent, checksummed backup (database, files, keys); works while the server runs
   restore --from FILE [--verify-only] Verify a backup, then restore it into a fresh data directory (with DATABASE_URL: and an empty database)
@@ -130,6 +132,9 @@ async function main(argv: string[]): Promise<void> {
       return;
     case 'retention':
       process.exitCode = await retentionCommand(args, config, (cfg) => createLogger(cfg.logLevel === 'info' ? 'warn' : cfg.logLevel), (message) => new UsageError(message));
+      return;
+    case 'search':
+      process.exitCode = await searchCommand(args, config, (cfg) => createLogger(cfg.logLevel === 'info' ? 'warn' : cfg.logLevel), (message) => new UsageError(message));
       return;
     case 'version':
     case '--version':

@@ -100,6 +100,10 @@ export const settingSources = {
   retentionBatchSize: 'CUSTODIAN_RETENTION_BATCH_SIZE',
   /** Pause between retention purge batches, in milliseconds, so live traffic keeps its latency. */
   retentionBatchPauseMs: 'CUSTODIAN_RETENTION_BATCH_PAUSE_MS',
+  /** OpenSearch for post search on very large sites (http(s)://[user:pass@]host:port); unset: PostgreSQL full-text search. */
+  opensearchUrl: 'CUSTODIAN_OPENSEARCH_URL',
+  /** Name of the OpenSearch index of posts and their prior versions. */
+  opensearchIndex: 'CUSTODIAN_OPENSEARCH_INDEX',
   // Identity: SAML, OpenID Connect, LDAP (sso/). Rules across settings are in config/identity.ts.
   /** Refuse password login for accounts that belong to an SSO service (SAML, OIDC, LDAP). */
   disableLocalLoginForSso: 'CUSTODIAN_DISABLE_LOCAL_LOGIN_FOR_SSO',
@@ -187,7 +191,7 @@ export const settingSources = {
 export type SettingKey = keyof typeof settingSources;
 
 /** Settings that are secrets: they may be given as `<NAME>_FILE` and are never logged. */
-export const secretSettings: ReadonlySet<SettingKey> = new Set<SettingKey>(['databaseUrl', 'exportSmtpPassword', 'oidcClientSecret', 'ldapBindPassword', 'metricsToken']);
+export const secretSettings: ReadonlySet<SettingKey> = new Set<SettingKey>(['databaseUrl', 'exportSmtpPassword', 'oidcClientSecret', 'ldapBindPassword', 'metricsToken', 'opensearchUrl']);
 
 const booleanText = z.union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no'])]).transform((v) => v === true || v === 'true' || v === '1' || v === 'yes');
 
@@ -257,6 +261,8 @@ export const configSchema = z.object({
   retentionDailyTime: z.string().regex(/^(([01]\d|2[0-3]):[0-5]\d|off)$/, 'must be HH:MM (24-hour, UTC) or off').default('02:00'),
   retentionBatchSize: integer(1, 100_000).default(5000),
   retentionBatchPauseMs: integer(0, 60_000).default(50),
+  opensearchUrl: z.string().refine((v) => URL.canParse(v) && /^https?:$/.test(new URL(v).protocol), 'must be an http:// or https:// URL').optional(),
+  opensearchIndex: z.string().regex(/^[a-z0-9][a-z0-9_.-]{0,200}$/, 'must be a lower-case OpenSearch index name').default('custodian-posts'),
   disableLocalLoginForSso: booleanText.default(false),
   samlEnable: booleanText.default(false),
   samlIdpMetadataFile: optionalText,
