@@ -54,6 +54,11 @@ export interface PurgeDeps {
 
 export interface PurgeOptions {
   batchSize: number;
+  /**
+   * The least pause between batches. The pause is at least as long as the batch just took, too, so
+   * the purge keeps to half of one database connection's time: when live traffic slows a batch down,
+   * the purge backs off with it.
+   */
   pauseMs: number;
   /** Who asked for the run ('' for the schedule) and which job it is, for the audit records. */
   actorId: string;
@@ -285,7 +290,9 @@ export async function runRetentionPurge(deps: PurgeDeps, start: PurgeState, opti
     let from = state.current?.key === pass.key ? { at: state.current.at, id: state.current.id } : { at: -1, id: '' };
     for (;;) {
       options.signal?.throwIfAborted();
+      const batchStarted = performance.now();
       const result = await options.transact(state, (trx) => pass.run(trx, from));
+      const batchMs = performance.now() - batchStarted;
       if (!result.last) break;
       from = result.last;
       state.current = { key: pass.key, ...from };
@@ -301,7 +308,7 @@ export async function runRetentionPurge(deps: PurgeDeps, start: PurgeState, opti
       if (result.ids?.length && pass.key !== 'files') await deps.onPostsDeleted?.(result.ids);
       if (deps.events) for (const channelId of await pageHorizons.stale(result.channels)) deps.events.publish({ event: 'post_deleted', internal: true, data: { channel_id: channelId, retention: true }, broadcast: { channel_id: channelId } });
       onBatch?.(state);
-      if (options.pauseMs > 0) await sleep(options.pauseMs, undefined, { signal: options.signal });
+      if (options.pauseMs > 0) await sleep(Math.max(options.pauseMs, batchMs), undefined, { signal: options.signal });
     }
     state.done.push(pass.key);
     state.current = undefined;
