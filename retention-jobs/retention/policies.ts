@@ -2,7 +2,7 @@
 // model). Precedence, applied by plan.ts: a channel's policy, else its team's, else the global one.
 import type { Knex } from 'knex';
 import type { Actor } from '../../server/auth/actor.ts';
-import { authorize, can } from '../../server/auth/policy.ts';
+import { authorize } from '../../server/auth/policy.ts';
 import { presentChannel, type ChannelRow } from '../../server/channels/model.ts';
 import { nowMs } from '../../server/lib/clock.ts';
 import { ConflictError, InvalidInputError, NotFoundError } from '../../server/lib/errors.ts';
@@ -247,9 +247,4 @@ export async function userChannelPolicies(db: Db, actor: Actor, userId: string, 
   const base = () => db('channel_members as m').join('retention_policy_channels as r', 'r.channel_id', 'm.channel_id').join('retention_policies as p', 'p.id', 'r.policy_id').where('m.user_id', userId);
   const rows = (await base().select('m.channel_id', 'p.post_duration').orderBy('m.channel_id').offset(page * perPage).limit(perPage)) as { channel_id: string; post_duration: number }[];
   return { policies: rows, total_count: Number((await base().count({ n: '*' }))[0].n) };
-}
-
-/** True when the actor may manage retention (used to show or hide Custodian's extra fields). */
-export function mayManageRetention(actor: Actor): boolean {
-  return can(actor, 'manage_data_retention', system);
 }
