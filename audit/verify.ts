@@ -250,7 +250,8 @@ async function* databaseEntries(connections: (Knex | Knex.Transaction)[], batchS
  * none when the snapshot cannot be shared (a caller's transaction may hold changes of its own).
  */
 async function withSnapshotPeer<T>(root: Knex | undefined, trx: Knex.Transaction, fn: (peers: Knex.Transaction[]) => Promise<T>): Promise<T> {
-  if (!root) return fn([]);
+  const poolMax = (root?.client.config as { pool?: { max?: number } } | undefined)?.pool?.max ?? 1;
+  if (!root || poolMax < 2) return fn([]);
   const snapshot = (await trx.raw('SELECT pg_export_snapshot() AS s')).rows[0].s as string;
   return root.transaction(async (peer) => {
     await peer.raw(`SET TRANSACTION SNAPSHOT '${snapshot.replace(/[^0-9A-F-]/gi, '')}'`);

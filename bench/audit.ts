@@ -23,7 +23,7 @@ import { closedLoop } from './lib/load.ts';
 import { startBenchServer } from './lib/server.ts';
 import { machine, since, summarize, writeResults } from './lib/stats.ts';
 
-const { values } = parseArgs({ options: { seconds: { type: 'string', default: '15' }, records: { type: 'string', default: '1000000' }, writers: { type: 'string', default: '16' }, samples: { type: 'string', default: '2000' } } });
+const { values } = parseArgs({ options: { seconds: { type: 'string', default: '15' }, records: { type: 'string', default: '1000000' }, writers: { type: 'string', default: '16' }, samples: { type: 'string', default: '2000' }, 'stream-file': { type: 'string', default: 'true' } } });
 const seconds = Number(values.seconds);
 const recordCount = Number(values.records);
 const writers = Number(values.writers);
@@ -59,7 +59,8 @@ function cpuMs(serverPid: number): number {
   return ticks * tick + (own.user + own.system) / 1000;
 }
 
-const server = await startBenchServer();
+const server = await startBenchServer({ CUSTODIAN_AUDIT_STREAM_FILE: values['stream-file'] });
+results.stream_file = values['stream-file'];
 const ownerTarget = server.owner() as PgTarget;
 const appTarget: PgTarget = { ...ownerTarget, user: APP_ROLE, password: fs.readFileSync(path.join(server.dataDir, 'secrets', 'db-app-password'), 'utf8').trim() };
 const owner = createKnex(ownerTarget, 4, 'bench-owner');

@@ -33,6 +33,22 @@ describe('audit recording', () => {
     expect(JSON.stringify(record)).to.not.include('not-the-password-9');
   });
 
+  it('keeps secrets out of records: the new user\'s password, the personal access token', async () => {
+    const admin = await makeUser(app, { roles: 'system_user system_admin' });
+    const password = 'Secret-Passphrase-42!';
+    const created = await request(app, 'POST', '/api/v4/users', { token: admin.token, body: { email: 'secretive@example.com', username: 'secretive', password } });
+    expect(created.status).to.equal(201);
+    const record = await lastRecord(app, 'create_user');
+    expect(record.event.parameters).to.include({ username: 'secretive', password: '[redacted]' });
+    const tokenRes = await request(app, 'POST', `/api/v4/users/${admin.user.id}/tokens`, { token: admin.token, body: { description: 'ci' } });
+    expect(tokenRes.status).to.equal(200);
+    expect((await lastRecord(app, 'create_user_access_token')).event.resulting_state.token_id).to.equal(tokenRes.json.id);
+    const everything = (await app.ownerDb('audit_log').select('record')).map((r: { record: string }) => r.record).join('\n');
+    expect(everything).to.not.include(password);
+    expect(everything).to.not.include(tokenRes.json.token);
+    expect(everything).to.not.include(admin.token);
+  });
+
   it('records a channel creation with what was created, in the same transaction', async () => {
     const { user, token } = await makeUser(app);
     const team = await makeTeam(app.ownerDb, { members: [user] });
