@@ -42,14 +42,21 @@ export function withSeq(queued: string, seq: number): string {
   return recordJson({ ...parseQueued(queued), seq });
 }
 
-/** Seals up to `limit` queued records; returns how many and the new head. */
-export async function sealPending(db: Knex, limit = 5000, now = Date.now()): Promise<{ sealed: number; head: ChainHead }> {
+/** A record as sealed: its sequence number, canonical JSON and chain hash (hex). */
+export interface SealedRow {
+  seq: number;
+  record: string;
+  hash: string;
+}
+
+/** Seals up to `limit` queued records; returns how many, the new head, and the rows (for the streams). */
+export async function sealPending(db: Knex, limit = 5000, now = Date.now()): Promise<{ sealed: number; head: ChainHead; rows: SealedRow[] }> {
   return db.transaction(async (trx) => {
     const locked = (await trx.raw('SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE')).rows[0];
     let seq = Number(locked.seq);
     let hash = (locked.hash as Buffer).toString('hex');
     const queued = (await trx.raw('SELECT id, record FROM audit_outbox ORDER BY id LIMIT ?', [limit])).rows as { id: number; record: string }[];
-    if (!queued.length) return { sealed: 0, head: { seq, hash: locked.hash as Buffer } };
+    if (!queued.length) return { sealed: 0, head: { seq, hash: locked.hash as Buffer }, rows: [] };
     const rows = queued.map((q) => {
       seq += 1;
       const record = withSeq(q.record, seq);
@@ -68,7 +75,7 @@ export async function sealPending(db: Knex, limit = 5000, now = Date.now()): Pro
     await trx.raw('DELETE FROM audit_outbox WHERE id = ANY(?::bigint[])', [queued.map((q) => q.id)]);
     const head = { seq, hash: Buffer.from(hash, 'hex') };
     await trx('audit_head').where({ id: 1 }).update({ seq, hash: head.hash, updated_at: now });
-    return { sealed: rows.length, head };
+    return { sealed: rows.length, head, rows: rows.map((r) => ({ seq: r.seq, record: r.record, hash: r.hash })) };
   });
 }
 

@@ -9,7 +9,7 @@ import { checkpointFilePath, createCheckpoint, lastCheckpoint, syncCheckpointFil
 import { AuditKeyDir, currentSigningKey, registerKey, type SigningKey } from './keys.ts';
 import { sealAll, sealPending } from './sealer.ts';
 import { onAuditCommitted, recordAudit } from './store.ts';
-import { drainCheckpoints, drainRecords, RotatingFileSink, SyslogSink, type AuditSink } from './stream.ts';
+import { drainCheckpoints, drainRecords, RotatingFileSink, streamedRecord, SyslogSink, type AuditSink, type StreamedRecord } from './stream.ts';
 
 export interface AuditServiceOptions {
   db: Knex;
@@ -73,6 +73,8 @@ export class AuditService {
   private lastCheckpointEnd = 0;
   private lastCheckpointAt = 0;
   private checkpointing?: Promise<void>;
+  /** Records this process sealed and the streams have not all delivered yet (consecutive). */
+  private recent: StreamedRecord[] = [];
 
   constructor(options: AuditServiceOptions) {
     this.options = options;
@@ -113,8 +115,11 @@ export class AuditService {
   private async sealLoop(): Promise<void> {
     while (!this.stopping) {
       try {
-        const { sealed, head } = await sealPending(this.options.db, SEAL_BATCH);
-        if (sealed) this.streamWaker.nudge();
+        const { sealed, head, rows } = await sealPending(this.options.db, SEAL_BATCH);
+        if (sealed) {
+          this.keepForStreams(rows.map((r) => streamedRecord(r.seq, r.record, r.hash)));
+          this.streamWaker.nudge();
+        }
         const dueByCount = head.seq - this.lastCheckpointEnd >= this.options.checkpointEveryRecords;
         const dueByTime = head.seq > this.lastCheckpointEnd && Date.now() - this.lastCheckpointAt >= this.options.checkpointEveryMinutes * 60_000;
         if (dueByCount || dueByTime) await this.checkpoint();
@@ -136,17 +141,30 @@ export class AuditService {
     }
   }
 
+  private keepForStreams(records: StreamedRecord[]): void {
+    if (!this.sinks.length) return;
+    const last = this.recent[this.recent.length - 1];
+    // Another node sealed in between, or the streams fell far behind: the gap is read from the database.
+    if (!last || last.seq + 1 !== records[0].seq || this.recent.length > 50_000) this.recent = records;
+    else this.recent.push(...records);
+  }
+
   /** Delivers to each sink from its cursor; a sink that is down only delays itself. */
   private async drain(): Promise<void> {
     const { db, nodeId, logger } = this.options;
+    const recent = this.recent;
+    let delivered = Number.MAX_SAFE_INTEGER;
     for (const sink of this.sinks) {
       try {
-        await drainRecords(db, sink, `${sink.name}:${nodeId}`);
+        delivered = Math.min(delivered, await drainRecords(db, sink, `${sink.name}:${nodeId}`, recent));
         await drainCheckpoints(db, sink, `${sink.name}-checkpoints:${nodeId}`);
       } catch (err) {
+        delivered = 0;
         logger.warn({ err, sink: sink.name }, 'audit streaming failed; will retry from the cursor');
       }
     }
+    // Keep only what some sink still needs.
+    if (this.recent === recent && recent.length && delivered >= recent[0].seq) this.recent = recent.slice(Math.min(recent.length, delivered - recent[0].seq + 1));
   }
 
   /**

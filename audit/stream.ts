@@ -146,6 +146,21 @@ export class SyslogSink implements AuditSink {
   }
 }
 
+/**
+ * A stream line from a sealed record's canonical text. The top-level "event_name" and "status" are the
+ * last members of those names (later top-level members hold no such keys, and quotes inside strings
+ * are escaped), so no parsing is needed.
+ */
+export function streamedRecord(seq: number, record: string, hashHex: string): StreamedRecord {
+  const at = record.lastIndexOf(',"event_name":"') + 15;
+  return {
+    seq,
+    line: `{"hash":"${hashHex}","record":${record}}`,
+    failed: record.lastIndexOf(',"status":"fail"') > record.lastIndexOf(',"seq":'),
+    eventName: at >= 15 ? record.slice(at, record.indexOf('"', at)) : '',
+  };
+}
+
 async function cursor(db: Knex, sink: string): Promise<number> {
   await db('audit_stream_cursors').insert({ sink, last_seq: 0, updated_at: Date.now() }).onConflict('sink').ignore();
   return Number((await db('audit_stream_cursors').where({ sink }).first('last_seq')).last_seq);
@@ -155,17 +170,25 @@ async function advance(db: Knex, sink: string, to: number): Promise<void> {
   await db('audit_stream_cursors').where({ sink }).update({ last_seq: to, updated_at: Date.now() });
 }
 
-/** Delivers records sealed since the sink's cursor, a batch at a time; returns how many. */
-export async function drainRecords(db: Knex, sink: AuditSink, cursorName: string, batch = 2000): Promise<number> {
-  let total = 0;
+/**
+ * Delivers records sealed since the sink's cursor, a batch at a time; returns the last sequence number
+ * delivered. `recent` (consecutive records this process just sealed) spares reading them back.
+ */
+export async function drainRecords(db: Knex, sink: AuditSink, cursorName: string, recent: readonly StreamedRecord[] = [], batch = 2000): Promise<number> {
   for (;;) {
     const after = await cursor(db, cursorName);
-    const rows = (await db.raw("SELECT seq, record, hash, status = 'fail' AS status_failed, event_name FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?", [after, batch])).rows as { seq: number; record: string; hash: Buffer; status_failed: boolean; event_name: string }[];
-    if (!rows.length) return total;
-    await sink.writeRecords(rows.map((r) => ({ seq: Number(r.seq), line: `{"hash":"${r.hash.toString('hex')}","record":${r.record}}`, failed: r.status_failed, eventName: r.event_name })));
-    await advance(db, cursorName, Number(rows[rows.length - 1].seq));
-    total += rows.length;
-    if (rows.length < batch) return total;
+    if (recent.length && recent[0].seq <= after + 1 && recent[recent.length - 1].seq > after) {
+      const records = recent.slice(after + 1 - recent[0].seq, after + 1 - recent[0].seq + batch);
+      await sink.writeRecords(records);
+      await advance(db, cursorName, records[records.length - 1].seq);
+      continue;
+    }
+    const rows = (await db.raw("SELECT seq, record, encode(hash, 'hex') AS hash FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?", [after, batch])).rows as { seq: number; record: string; hash: string }[];
+    if (!rows.length) return after;
+    await sink.writeRecords(rows.map((r) => streamedRecord(Number(r.seq), r.record, r.hash)));
+    const last = Number(rows[rows.length - 1].seq);
+    await advance(db, cursorName, last);
+    if (rows.length < batch) return last;
   }
 }
 

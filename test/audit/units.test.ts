@@ -4,6 +4,7 @@ import { canonicalJson, CanonicalJsonError } from '../../audit/canonical.ts';
 import { emptyRoot, leafHash, merkleRoot, MerkleTree, nodeHash, verifyInclusion } from '../../audit/merkle.ts';
 import { embeddedSeq, isSecretField, normalizeRecord, recordJson, redact, REDACTED } from '../../audit/record.ts';
 import { withSeq } from '../../audit/sealer.ts';
+import { streamedRecord } from '../../audit/stream.ts';
 
 // MTH(D[n]) exactly as RFC 6962 §2.1 defines it, for comparison.
 function referenceRoot(leaves: Buffer[]): Buffer {
@@ -59,5 +60,12 @@ describe('audit building blocks', () => {
     ];
     for (const record of records) expect(withSeq(recordJson(record), 77)).to.equal(recordJson({ ...record, seq: 77 }));
     expect(withSeq('{"event_name":"z","status":"success"}', 5)).to.include('"seq":5');
+  });
+
+  it('reads a stream line\'s event name and failure from the canonical text, not from nested parameters', () => {
+    const nested = { ...normalizeRecord({ event_name: 'get_audits', status: 'success', actor: {}, meta: {}, event: { parameters: { event_name: 'login', status: 'fail' } } }), seq: 3 };
+    expect(streamedRecord(3, recordJson(nested), 'ab')).to.include({ seq: 3, eventName: 'get_audits', failed: false, line: `{"hash":"ab","record":${recordJson(nested)}}` });
+    const failed = { ...normalizeRecord({ event_name: 'login', status: 'fail', actor: {}, meta: {} }), seq: 4 };
+    expect(streamedRecord(4, recordJson(failed), 'cd')).to.include({ eventName: 'login', failed: true });
   });
 });
