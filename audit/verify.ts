@@ -133,28 +133,39 @@ class ChainWalker {
     return this.rootsOf.close();
   }
 
-  /** Checks `r` (with `n`, the entry after it, for telling insertions and swaps apart). */
+  /**
+   * Checks `r`: in place and linked to the previous record is the fast path. Otherwise the sequence
+   * numbers the records claim (and `n`, the entry after it) tell what happened.
+   */
   process(r: ChainEntry, n: ChainEntry | undefined): boolean {
-    if (r.pos !== this.expected) {
-      if (r.pos > this.expected) return this.fail(this.expected, 'deleted', `records ${this.expected}..${r.pos - 1} are missing`);
-      return this.fail(r.pos, 'inserted', `sequence number ${r.pos} appears twice`);
-    }
-    const claimed = embeddedSeq(r.json);
-    const nextClaimed = n ? embeddedSeq(n.json) : -1;
-    if (claimed !== r.pos) {
-      if (claimed > r.pos && nextClaimed === r.pos) return this.fail(r.pos, 'reordered', `record ${claimed} stands at ${r.pos} and record ${r.pos} after it`);
-      if (claimed > r.pos) return this.fail(r.pos, 'deleted', `records ${r.pos}..${claimed - 1} are missing (later records were renumbered)`);
-      return this.fail(r.pos, claimed === r.pos - 1 ? 'inserted' : 'reordered', `record ${claimed} stands at ${r.pos}`);
-    }
-    const linked = chainHashHex(this.prev, r.json) === r.hash;
-    if (nextClaimed === r.pos) return this.fail(r.pos, 'inserted', `a record that is not part of the chain was inserted at ${r.pos}`);
-    if (!linked) return this.fail(r.pos, 'modified', `record ${r.pos} does not match its chain hash`);
+    if (r.pos !== this.expected || chainHashHex(this.prev, r.json) !== r.hash) return this.classify(r, n);
     this.prev = r.hash;
     this.expected++;
     this.records++;
     this.lastSeq = r.pos;
     this.lastHash = r.hash;
     return this.checkpoint(r);
+  }
+
+  private classify(r: ChainEntry, n: ChainEntry | undefined): false {
+    if (r.pos !== this.expected) {
+      if (r.pos > this.expected) return this.fail(this.expected, 'deleted', `records ${this.expected}..${r.pos - 1} are missing`);
+      return this.fail(r.pos, 'inserted', `sequence number ${r.pos} appears twice`);
+    }
+    const claimed = embeddedSeq(r.json);
+    const nextClaimed = n ? embeddedSeq(n.json) : -1;
+    if (claimed > r.pos) {
+      if (nextClaimed === r.pos) return this.fail(r.pos, 'reordered', `record ${claimed} stands at ${r.pos} and record ${r.pos} after it`);
+      return this.fail(r.pos, 'deleted', `records ${r.pos}..${claimed - 1} are missing (later records were renumbered)`);
+    }
+    if (claimed < r.pos && claimed >= this.walkStart) {
+      // Record `claimed` was pushed along: what now stands before it was inserted.
+      if (claimed === r.pos - 1) return this.fail(claimed, 'inserted', `a record that is not part of the chain was inserted at ${claimed}`);
+      return this.fail(r.pos, 'reordered', `record ${claimed} stands at ${r.pos}`);
+    }
+    if (claimed < r.pos) return this.fail(r.pos, 'reordered', `record ${claimed} stands at ${r.pos}`);
+    if (nextClaimed === r.pos) return this.fail(r.pos, 'inserted', `a record that is not part of the chain was inserted at ${r.pos}`);
+    return this.fail(r.pos, 'modified', `record ${r.pos} does not match its chain hash`);
   }
 
   private checkpoint(r: ChainEntry): boolean {

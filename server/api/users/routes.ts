@@ -56,7 +56,7 @@ export function userRoutes(services: Services): Router<AppState> {
   router.post('/users/logout', async (ctx) => {
     // Logging out with a dead session still clears the browser's cookies.
     const credential = credentialOf(ctx);
-    const session = credential && (await db('sessions').where({ token_hash: hashToken(credential.token) }).first('id', 'user_id'));
+    const session = credential && (await db('sessions').where({ token_hash: hashToken(credential.token) }).whereNull('access_token_id').first('id', 'user_id'));
     if (credential && session) {
       const audit = openAudit(services, ctx, 'logout', { objectType: 'session', parameters: { session_id: session.id } }).actingUser(session.user_id, session.id);
       const sessionId = await audit.run((trx) => revokeToken(trx, credential.token));
