@@ -33,7 +33,7 @@ const { values: args } = parseArgs({
     'start-users': { type: 'string', default: '0' },
     step: { type: 'string', default: '8' },
     interval: { type: 'string', default: '2' },
-    'ramp-seconds': { type: 'string', default: '60' },
+    'start-rate': { type: 'string', default: '50' },
     'logins-per-second': { type: 'string', default: '2' },
     'wait-scale': { type: 'string', default: '1' },
     'timeout-ms': { type: 'string', default: '10000' },
@@ -169,7 +169,19 @@ try {
     if (w.timeout_rate > thresholds.timeout_rate) failures.push(`timeouts ${(w.timeout_rate * 100).toFixed(3)} %`);
     if (cpu > thresholds.cpu_pct) failures.push(`cpu ${cpu.toFixed(0)} %`);
     if (memory > thresholds.memory_pct) failures.push(`memory ${memory.toFixed(0)} %`);
-    return { window: w, cpu_pct: round(cpu), memory_pct: round(memory), failures, ok: failures.length === 0 };
+    // CPU milliseconds per request: what each request costs the server and PostgreSQL (less sensitive to
+    // a busy machine than latency is).
+    const perRequest = (pct: number) => (w.requests ? round((pct * 10 * seconds) / w.requests, 2) : 0);
+    return {
+      window: w,
+      cpu_pct: round(cpu),
+      memory_pct: round(memory),
+      process_cpu_pct: Object.fromEntries(Object.entries(proc.cpu).map(([k, v]) => [k, round(v)])),
+      process_rss_mib: proc.rss_mib,
+      cpu_ms_per_request: { server: perRequest(proc.cpu.server), postgres: perRequest(proc.cpu.postgres), agents: perRequest(proc.cpu.agents) },
+      failures,
+      ok: failures.length === 0,
+    };
   };
 
   interface Tick {
@@ -200,12 +212,14 @@ try {
   let supportedWindow: [number, number] | undefined;
   let firstBackoffAt: number | undefined;
   let holdUntil = 0;
-  let target = Number(args['start-users']);
-  if (fixedUsers) target = 0;
-  if (target > 0) addUsers(target);
+  // Warm-up: the first users (all of them in fixed mode, --start-users when ramping) log in gradually,
+  // `--start-rate` per second, as Mattermost's tool does; thresholds are judged only after it.
+  const warmTarget = fixedUsers ?? Math.min(maxUsers, Number(args['start-users']));
+  const warmPerTick = Math.max(1, Math.round(Number(args['start-rate']) * interval));
+  let target = 0;
+  let evalFrom: number | undefined = warmTarget > 0 ? undefined : 0;
   const runMs = minutes * 60_000;
-  const rampPerTick = fixedUsers ? Math.max(step, Math.ceil((fixedUsers / Number(args['ramp-seconds'])) * interval)) : step;
-  log(`${fixedUsers ? `fixed load: ${fixedUsers} users` : `ramp: up to ${maxUsers} users, +${step} every ${interval} s while the thresholds hold`} for ${minutes} min on ${agentCount} agents`);
+  log(`${fixedUsers ? `fixed load: ${fixedUsers} users` : `ramp: from ${warmTarget} up to ${maxUsers} users, +${step} every ${interval} s while the thresholds hold`} for ${minutes} min on ${agentCount} agents (users start at ${args['start-rate']}/s)`);
 
   while (Date.now() - t0 < runMs) {
     await new Promise((r) => setTimeout(r, interval * 1000));
@@ -213,17 +227,22 @@ try {
     const running = [...agentUsers.values()].reduce((s, n) => s + n, 0);
     const starting = [...agentStarting.values()].reduce((s, n) => s + n, 0);
     usersAt.set(now, running);
-    const long = evaluate(Math.min(windowSeconds, now), now);
-    const short = evaluate(Math.min(10, now), now);
+    const judged = evalFrom ?? now;
+    const long = evaluate(Math.max(1, Math.min(windowSeconds, now - judged)), now);
+    const short = evaluate(Math.max(1, Math.min(10, now - judged)), now);
     let action = 'hold';
-    if (fixedUsers) {
-      if (target < fixedUsers) {
-        const n = Math.min(rampPerTick, fixedUsers - target);
-        addUsers(n);
-        target += n;
-        action = `+${n}`;
-      }
-    } else if (now >= 10 && Date.now() >= holdUntil) {
+    if (target < warmTarget) {
+      const n = Math.min(warmPerTick, warmTarget - target);
+      addUsers(n);
+      target += n;
+      action = `warm-up +${n}`;
+    } else if (evalFrom === undefined) {
+      // Judge from the moment every warm-up user is in.
+      if (starting === 0) evalFrom = now;
+      action = 'warm-up';
+    } else if (fixedUsers) {
+      action = 'hold';
+    } else if (now - evalFrom >= 10 && Date.now() >= holdUntil) {
       if (!short.ok) {
         const n = Math.min(step, target);
         removeUsers(n);
@@ -237,12 +256,12 @@ try {
         target += n;
         action = `+${n}`;
       }
-    } else if (now < 10 && target < maxUsers) {
+    } else if (now - evalFrom < 10 && target < maxUsers) {
       addUsers(Math.min(step, maxUsers - target));
       target = Math.min(maxUsers, target + step);
       action = `+${step}`;
     }
-    if (now >= windowSeconds && long.ok) {
+    if (evalFrom !== undefined && now - evalFrom >= windowSeconds && long.ok) {
       let fewest = Infinity;
       for (const [s, u] of usersAt) if (s >= now - windowSeconds && s <= now) fewest = Math.min(fewest, u);
       if (fewest !== Infinity && fewest >= supported) {
@@ -284,8 +303,12 @@ try {
   const end = timeline.second();
   const loadAfter = os.loadavg();
   sampler.stop();
-  const finalWindow: [number, number] = [Math.max(0, end - windowSeconds), end];
-  const final = evaluate(Math.min(windowSeconds, end), end);
+  // The last minute after warm-up (shorter when the warm-up ended less than a minute before the end).
+  const finalWindow: [number, number] = [Math.max(evalFrom ?? end - 1, end - windowSeconds), end];
+  const final = evaluate(Math.max(1, finalWindow[1] - finalWindow[0]), end);
+  if (evalFrom === undefined) final.failures.push('warm-up did not finish');
+  if (finalWindow[1] - finalWindow[0] < windowSeconds) final.failures.push(`only ${finalWindow[1] - finalWindow[0]} s after warm-up (a full minute is needed)`);
+  final.ok = final.failures.length === 0;
   const reportWindow = fixedUsers ? finalWindow : supportedWindow ?? finalWindow;
   const endpoints = timeline.endpoints(reportWindow[0], reportWindow[1]);
   const deliveries: number[] = [];
@@ -310,7 +333,7 @@ try {
     load_average: { before: loadBefore.map((l) => round(l, 2)), after: loadAfter.map((l) => round(l, 2)) },
     caveat: 'One 2-core machine shared by the server, PostgreSQL, the load agents and (during this work) other engineers\' test suites: figures are noisy and the agents\' own CPU counts against the server.',
     mode: fixedUsers ? 'fixed' : 'ramp',
-    options: { users: fixedUsers, max_users: fixedUsers ? undefined : maxUsers, minutes, agents: agentCount, step, interval_s: interval, start_users: Number(args['start-users']), logins_per_second: Number(args['logins-per-second']), wait_scale: Number(args['wait-scale']), timeout_ms: Number(args['timeout-ms']), profile: args.profile },
+    options: { users: fixedUsers, max_users: fixedUsers ? undefined : maxUsers, minutes, agents: agentCount, step, interval_s: interval, start_users: warmTarget, start_rate: Number(args['start-rate']), judged_from_t: evalFrom, logins_per_second: Number(args['logins-per-second']), wait_scale: Number(args['wait-scale']), timeout_ms: Number(args['timeout-ms']), profile: args.profile },
     data: { users: world.userIds.length, teams: world.teamIds.length, channels: world.channels, posts: world.posts, seed_seconds: world.seconds, database_mib: Math.round(world.bytes.database / 2 ** 20) },
     thresholds,
     supported_users: fixedUsers ? (final.ok ? fixedUsers : 0) : supported,
