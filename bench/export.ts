@@ -6,6 +6,9 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { to as copyTo } from 'pg-copy-streams';
+import { analyseProfiles } from './lib/profile.ts';
 import { seed } from './lib/seed.ts';
 import { startBenchServer } from './lib/server.ts';
 import { machine, since } from './lib/stats.ts';
@@ -19,6 +22,11 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '10' },
     concurrency: { type: 'string', default: '4' },
     formats: { type: 'string', default: 'actiance,csv' },
+    // Writes a V8 CPU profile of each export process to bench/results/profiles/ and summarises it.
+    profile: { type: 'boolean', default: false },
+    // Also run each export once more while the API is idle (no wrk), to separate export speed from contention.
+    'quiet-run': { type: 'boolean', default: false },
+    'max-minutes': { type: 'string', default: '45' },
   },
 });
 const posts = Number(values.posts);
@@ -33,10 +41,11 @@ const server = await startBenchServer({ CUSTODIAN_JOB_ROLE: 'none' });
 const results: Record<string, unknown> = { machine: machine(), posts, channels, members_per_channel: Number(values.members), batch_size: 10_000 };
 
 /** Runs `custodian export run` and samples its resident memory until it exits. */
-async function exportRun(format: string): Promise<{ seconds: number; peak_rss_mib: number; exit: number | null; output: string }> {
+async function exportRun(format: string, profileDir?: string): Promise<{ seconds: number; peak_rss_mib: number; exit: number | null; output: string }> {
   const started = performance.now();
+  const nodeOptions = profileDir ? `${process.env.NODE_OPTIONS ?? ''} --cpu-prof --cpu-prof-dir=${profileDir}` : process.env.NODE_OPTIONS;
   const child = spawn(path.join(root, 'bin', 'custodian'), ['export', 'run', '--format', format, '--from', '0'], {
-    env: { ...process.env, CUSTODIAN_DATA_DIR: server.dataDir, CUSTODIAN_LOG_LEVEL: 'warn' },
+    env: { ...process.env, CUSTODIAN_DATA_DIR: server.dataDir, CUSTODIAN_LOG_LEVEL: 'warn', ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -57,8 +66,33 @@ async function exportRun(format: string): Promise<{ seconds: number; peak_rss_mi
   return { seconds: Math.round(since(started) / 100) / 10, peak_rss_mib: Math.round(peak), exit, output };
 }
 
+/**
+ * The floor: the same post rows, read in the export's key order and streamed out by PostgreSQL's own
+ * COPY ... TO STDOUT into this process and dropped. An export cannot read its rows faster than this.
+ */
+async function rawCopySeconds(): Promise<number> {
+  const client = new pg.Client(server.owner());
+  await client.connect();
+  try {
+    const started = performance.now();
+    const stream = client.query(copyTo('COPY (SELECT p.* FROM posts p ORDER BY update_at, id) TO STDOUT'));
+    let bytes = 0;
+    for await (const chunk of stream) bytes += (chunk as Buffer).length;
+    results.raw_copy_mib = Math.round(bytes / 2 ** 20);
+    return Math.round(since(started) / 100) / 10;
+  } finally {
+    await client.end();
+  }
+}
+
+const deadline = setTimeout(() => {
+  console.error('export benchmark: time bound reached, stopping');
+  process.exit(3);
+}, Number(values['max-minutes'] ?? 45) * 60_000);
+deadline.unref();
+
 try {
-  let t = performance.now();
+  const t = performance.now();
   const seeded = await seed(server.owner(), { users: 100, channels, posts, membersPerChannel: Number(values.members) });
   results.seed_seconds = Math.round(since(t) / 100) / 10;
   console.log(`seeded ${posts} posts in ${results.seed_seconds} s`);
@@ -74,8 +108,14 @@ try {
   console.log('GET /channels/{id}/posts idle', idle);
 
   for (const format of values.formats.split(',')) {
-    t = performance.now();
-    const runs = exportRun(format);
+    const copySeconds = await rawCopySeconds();
+    let quiet: Awaited<ReturnType<typeof exportRun>> | undefined;
+    if (values['quiet-run']) {
+      quiet = await exportRun(format);
+      if (quiet.exit !== 0) throw new Error(`export ${format} failed:\n${quiet.output}`);
+    }
+    const profileDir = values.profile ? path.join(import.meta.dirname, 'results', 'profiles', `export-${format}-${Date.now()}`) : undefined;
+    const runs = exportRun(format, profileDir);
     // Live traffic for as long as the export runs (in windows, so it stops when the export does).
     const during: Record<string, number>[] = [];
     let finished = false;
@@ -89,12 +129,22 @@ try {
       .filter((e) => e.isFile() && e.name.endsWith('.zip')).length;
     results[`export_${format}`] = {
       seconds: run.seconds, peak_rss_mib: run.peak_rss_mib, target: '<= 30 s, <= 256 MiB',
+      raw_copy_seconds: copySeconds, ratio_to_raw_copy: Math.round((run.seconds / copySeconds) * 10) / 10,
+      ...(quiet ? { quiet_seconds: quiet.seconds, quiet_peak_rss_mib: quiet.peak_rss_mib, quiet_ratio_to_raw_copy: Math.round((quiet.seconds / copySeconds) * 10) / 10 } : {}),
       get_posts_during: { windows: during.length, worst_window_p99: p99During, mean_p50: weighted('p50'), rps: weighted('rps'), errors: during.reduce((s, w) => s + w.errors, 0) },
       p99_ratio_to_idle: Math.round((p99During / idle.p99) * 100) / 100,
       zips_in_store: size,
     };
     console.log(`export ${format}:`, JSON.stringify(results[`export_${format}`]));
     console.log(run.output.split('\n').slice(-4).join('\n'));
+    if (profileDir) {
+      const summary = analyseProfiles(profileDir);
+      if (summary) {
+        console.log(`profile ${summary.files[0]}: ${summary.busy_seconds} s busy of ${summary.seconds} s`);
+        console.table(summary.by_area.slice(0, 12));
+        console.table(summary.top_self.slice(0, 20));
+      }
+    }
   }
 } finally {
   await server.stop();
