@@ -4,12 +4,15 @@ import type { Services } from '../services.ts';
 import { webappRoutes } from '../http/webapp.ts';
 import { metricsRoutes } from '../metrics/http.ts';
 import { auditRoutes } from './audits/routes.ts';
+import { auditVerifyRoutes } from './audits/verify-routes.ts';
 import { botRoutes } from './bots/routes.ts';
 import { channelRoutes } from './channels/routes.ts';
+import { allChannelsRoutes } from './channels/all-channels.ts';
 import { commandRoutes } from './commands/routes.ts';
 import { dataRetentionRoutes } from './data-retention/routes.ts';
 import { ediscoveryRoutes } from './ediscovery/routes.ts';
 import { complianceRoutes } from './compliance/routes.ts';
+import { complianceConsoleRoutes } from './compliance/console-routes.ts';
 import { fileRoutes } from './files/routes.ts';
 import { postFileHooks } from '../files/service.ts';
 import { hookRoutes, incomingWebhookRootRoutes } from './hooks/routes.ts';
@@ -20,11 +23,15 @@ import { postRoutes } from './posts/routes.ts';
 import { searchRoutes } from './search/routes.ts';
 import { clientConfigRoutes } from './system/client-config.ts';
 import { systemRoutes } from './system/routes.ts';
+import { systemAdminRoutes } from './system/admin.ts';
 import { teamRoutes } from './teams/routes.ts';
+import { teamRestoreRoutes } from './teams/restore.ts';
 import { userRoutes } from './users/routes.ts';
+import { userSearchRoutes } from './users/search.ts';
 import { userTokenRoutes } from './users/tokens.ts';
 import { groupRoutes } from './groups/routes.ts';
 import { ldapRoutes } from './ldap/routes.ts';
+import { ldapSyncStatusRoutes } from './ldap/sync-status.ts';
 import { oidcRootRoutes } from './oidc/routes.ts';
 import { samlRootRoutes, samlRoutes } from './saml/routes.ts';
 
@@ -33,10 +40,14 @@ export function apiRouters(services: Services): Router<AppState>[] {
   return [
     systemRoutes({ db: services.db, nodeId: services.config.nodeId }),
     clientConfigRoutes(services.config),
+    systemAdminRoutes(services),
     userTokenRoutes(services), // before userRoutes, whose /users/:user_id would take /users/tokens
     userRoutes(services),
+    userSearchRoutes(services),
     teamRoutes(services),
+    teamRestoreRoutes(services),
     channelRoutes(services),
+    allChannelsRoutes(services),
     postRoutes(services, postFileHooks),
     searchRoutes(services, postFileHooks),
     fileRoutes(services),
@@ -45,10 +56,13 @@ export function apiRouters(services: Services): Router<AppState>[] {
     commandRoutes(services),
     samlRoutes(services),
     ldapRoutes(services),
+    ldapSyncStatusRoutes(services),
     groupRoutes(services),
     jobRoutes(services, jobTypes),
     complianceRoutes(services),
+    complianceConsoleRoutes(services, jobTypes),
     auditRoutes(services),
+    auditVerifyRoutes(services),
     legalHoldRoutes(services),
     dataRetentionRoutes(services),
     ediscoveryRoutes(services),
