@@ -5,6 +5,7 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import crypto from 'node:crypto';
+import { auditConfigChanges } from './config/change-audit.ts';
 import type { Config } from './config/schema.ts';
 import { APP_ROLE, grantAppRole } from './db/app-role.ts';
 import { createKnex, type Knex } from './db/connection.ts';
@@ -104,6 +105,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     // Stopped after the HTTP server and the jobs (registered before them): their last records get sealed and signed.
     await services.audit.start();
     cleanups.unshift(() => services.audit.close());
+    await auditConfigChanges(db, config, Buffer.from(secret(config.dataDir, 'config-fingerprint-key')), logger);
     await services.identity.start();
     cleanups.unshift(() => services.identity.stop());
     const relay = new PgEventRelay({ db, target: app, bus: services.events, logger, nodeId: config.nodeId });

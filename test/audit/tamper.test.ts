@@ -31,8 +31,12 @@ describe('audit log tampering is detected', () => {
 
   before(async () => {
     app = await bootApp({ CUSTODIAN_AUDIT_CHECKPOINT_RECORDS: '10' });
-    for (let i = 0; i < 59; i++) {
-      await recordAudit(app.services.db, { event_name: 'tamper_test', status: 'success', actor: { user_id: `user${i}` }, meta: { api_path: '/test', node_id: 'test' }, event: { parameters: { i } } });
+    // The server's own start records (audit key, configuration) come first; the actor of the record
+    // at sequence number n is `user<n-2>`.
+    await app.services.audit.sync();
+    const startRecords = Number((await app.ownerDb('audit_log').max({ s: 'seq' }))[0].s);
+    for (let seq = startRecords + 1; seq <= 60; seq++) {
+      await recordAudit(app.services.db, { event_name: 'tamper_test', status: 'success', actor: { user_id: `user${seq - 2}` }, meta: { api_path: '/test', node_id: 'test' }, event: { parameters: { seq } } });
     }
     await app.services.audit.sync();
     last = Number((await app.ownerDb('audit_log').max({ s: 'seq' }))[0].s);

@@ -17,7 +17,7 @@ export interface TestApp extends RunningServer {
   close(): Promise<void>;
 }
 
-function testConfig(dataDir: string, env: Record<string, string>) {
+export function testConfig(dataDir: string, env: Record<string, string>) {
   return loadConfig({
     CUSTODIAN_PORT: '0',
     CUSTODIAN_LISTEN_ADDRESS: '127.0.0.1',
