@@ -14,3 +14,15 @@ export async function inTransaction<T>(db: Knex, work: (trx: Knex.Transaction, a
   for (const effect of effects) effect();
   return result;
 }
+
+/**
+ * For work whose only write is a single statement, atomic by itself: runs it on the pool, sparing the
+ * BEGIN and COMMIT round trips, then the side effects it registered, as `inTransaction` does after
+ * COMMIT. Work that may write twice must use `inTransaction`.
+ */
+export async function inOneStatement<T>(db: Knex, work: (db: Knex, afterCommit: AfterCommit) => Promise<T>): Promise<T> {
+  const effects: (() => void)[] = [];
+  const result = await work(db, (effect) => effects.push(effect));
+  for (const effect of effects) effect();
+  return result;
+}

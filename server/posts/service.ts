@@ -4,10 +4,11 @@ import type { Actor } from '../auth/actor.ts';
 import { authorize } from '../auth/policy.ts';
 import { authorizeChannel, type ChannelAccess } from '../channels/access.ts';
 import type { AfterCommit } from '../db/transaction.ts';
-import { ForbiddenError, InvalidInputError, NotFoundError } from '../lib/errors.ts';
+import { ConflictError, ForbiddenError, InvalidInputError, NotFoundError } from '../lib/errors.ts';
 import { newId } from '../lib/ids.ts';
 import { nowMs } from '../lib/clock.ts';
 import type { EventBus } from '../realtime/events.ts';
+import { insertPost, type MentionTargets } from './insert.ts';
 import { MAX_MESSAGE_CHARS, presentPost, type PostRow } from './model.ts';
 import { channelWideMentions, charLength, extractHashtags, extractMentions } from './text.ts';
 
@@ -43,29 +44,47 @@ export type PostPatch = z.output<typeof postPatchSchema>;
 // Props a client may not set: they mark system-generated content or webhook/bot overrides.
 const reservedProps = ['from_webhook', 'from_bot', 'from_plugin', 'override_username', 'override_icon_url'];
 
-/** Who among the channel's members a post mentions; @all/@channel/@here mention everyone but the sender. */
-async function mentionedMembers(trx: Knex.Transaction, channelId: string, senderId: string, text: string): Promise<string[]> {
+/** Who a post notifies: in a direct message, the other person always; elsewhere @names, or everyone for @all/@channel/@here. */
+function mentionTargets(channelType: string, text: string): MentionTargets {
+  if (channelType === 'D') return { names: [], everyone: true };
   const names = extractMentions(text);
-  if (names.size === 0) return [];
-  const everyone = [...names].some((n) => channelWideMentions.has(n));
-  const query = trx('channel_members as cm').join('users as u', 'u.id', 'cm.user_id').where('cm.channel_id', channelId).whereNot('cm.user_id', senderId).select('cm.user_id');
-  if (!everyone) query.whereRaw('lower(u.username) = ANY(?)', [[...names]]);
-  return (await query).map((r: { user_id: string }) => r.user_id);
+  return { names: [...names], everyone: [...names].some((n) => channelWideMentions.has(n)) };
 }
 
-async function loadRoot(trx: Knex.Transaction, rootId: string, channelId: string): Promise<PostRow> {
-  const root = (await trx('posts').where({ id: rootId }).forUpdate().first()) as PostRow | undefined;
+async function loadRoot(db: Knex | Knex.Transaction, rootId: string, channelId: string): Promise<PostRow> {
+  const root = (await db('posts').where({ id: rootId }).first()) as PostRow | undefined;
   if (!root || root.channel_id !== channelId || root.delete_at > 0) throw new InvalidInputError('api.post.create_post.root_id.app_error', 'Invalid RootId parameter.');
   if (root.root_id) throw new InvalidInputError('api.post.create_post.root_id.app_error', 'Replies must point at the root of the thread.');
   return root;
 }
 
+function checkPostable(actor: Actor, access: ChannelAccess): void {
+  authorize(actor, 'create_post', access.resource);
+  if (access.channel.delete_at > 0) throw new ForbiddenError('api.post.create_post.can_not_post_to_deleted.error', 'Can not post to an archived channel.');
+}
+
+/**
+ * The insert wrote nothing: the channel, the membership or the thread changed since `access` was
+ * read (it may come from a cache). Throws the error the fresh state calls for, or returns the fresh
+ * access when everything checks out again (a concurrent change that was undone).
+ */
+async function recheck(exec: Knex | Knex.Transaction, actor: Actor, input: NewPost): Promise<ChannelAccess> {
+  const access = await authorizeChannel(exec, actor, input.channel_id, 'create_post');
+  checkPostable(actor, access);
+  if (input.root_id) await loadRoot(exec, input.root_id, access.channel.id);
+  return access;
+}
+
 /**
  * Creates a post: checks the channel allows it, stores it, moves the channel's counters and the
  * mentioned members' mention counts, and — after commit — broadcasts `posted` to the channel.
+ *
+ * `exec` may be the pool itself when the post has no files: the write is one statement (insert.ts),
+ * atomic on its own. `options.access` may come from a cache: the statement re-checks at write time
+ * what the decision relied on (channel live, membership present), and a stale decision is redone.
  */
 export async function createPost(
-  trx: Knex.Transaction,
+  exec: Knex | Knex.Transaction,
   deps: PostDeps,
   afterCommit: AfterCommit,
   actor: Actor,
@@ -79,56 +98,33 @@ export async function createPost(
     senderName?: string;
   } = {},
 ): Promise<PostRow> {
-  const access = options.access ?? (await authorizeChannel(trx, actor, input.channel_id, 'create_post'));
-  if (options.access) authorize(actor, 'create_post', access.resource);
-  const { channel } = access;
-  if (channel.delete_at > 0) throw new ForbiddenError('api.post.create_post.can_not_post_to_deleted.error', 'Can not post to an archived channel.');
+  let access = options.access ?? (await authorizeChannel(exec, actor, input.channel_id, 'create_post'));
+  checkPostable(actor, access);
   const hasAttachments = Array.isArray(options.trustedProps?.attachments) && (options.trustedProps.attachments as unknown[]).length > 0;
   if (!input.message.trim() && input.file_ids.length === 0 && !hasAttachments) throw new InvalidInputError('api.post.create_post.message_empty', 'A post needs a message, a file or an attachment.');
-  const root = input.root_id ? await loadRoot(trx, input.root_id, channel.id) : undefined;
+  if (input.file_ids.length && !deps.attachFiles) throw new InvalidInputError('api.post.create_post.files.app_error', 'File attachments are not available.');
+  if (input.file_ids.length && !exec.isTransaction) throw new Error('a post with files must be created in a transaction');
   const clientProps = Object.fromEntries(Object.entries(input.props).filter(([k]) => !reservedProps.includes(k)));
   const now = nowMs();
   const post: PostRow = {
     id: newId(), create_at: now, update_at: now, edit_at: 0, delete_at: 0, is_pinned: false,
-    user_id: actor.userId, channel_id: channel.id, root_id: input.root_id, original_id: '',
+    user_id: actor.userId, channel_id: access.channel.id, root_id: input.root_id, original_id: '',
     message: input.message, type: options.trustedType ?? (input.type && input.type.startsWith('custom_') ? input.type : ''),
     // Every post a bot makes says so, as in Mattermost; clients cannot set or forge the mark.
     props: { ...clientProps, ...options.trustedProps, ...(actor.isBot ? { from_bot: 'true' } : {}) }, hashtags: extractHashtags(input.message),
     file_ids: input.file_ids, pending_post_id: input.pending_post_id, reply_count: 0, last_reply_at: 0,
   };
-  await trx('posts').insert({ ...post, props: JSON.stringify(post.props), file_ids: JSON.stringify(post.file_ids) });
-  const files = input.file_ids.length && deps.attachFiles ? await deps.attachFiles(trx, actor, channel.id, post.id, input.file_ids) : [];
-  if (input.file_ids.length && !deps.attachFiles) throw new InvalidInputError('api.post.create_post.files.app_error', 'File attachments are not available.');
-  const isRoot = !root;
-  // One statement moves the channel's counters and marks it read up to this post for the sender.
-  await trx.raw(
-    `WITH c AS (
-       UPDATE channels SET last_post_at = GREATEST(last_post_at, :now), total_msg_count = total_msg_count + 1,
-         last_root_post_at = CASE WHEN :isRoot THEN GREATEST(last_root_post_at, :now) ELSE last_root_post_at END,
-         total_msg_count_root = total_msg_count_root + CASE WHEN :isRoot THEN 1 ELSE 0 END
-       WHERE id = :channelId
-       RETURNING total_msg_count, total_msg_count_root)
-     UPDATE channel_members SET last_viewed_at = :now, last_update_at = :now,
-       msg_count = (SELECT total_msg_count FROM c), msg_count_root = (SELECT total_msg_count_root FROM c)
-     WHERE channel_id = :channelId AND user_id = :userId`,
-    { now, isRoot, channelId: channel.id, userId: actor.userId },
-  );
-  if (root) {
-    await trx('posts').where({ id: root.id }).update({ reply_count: trx.raw('reply_count + 1'), last_reply_at: now });
+  const targets = mentionTargets(access.channel.type, input.message);
+  let outcome = await insertPost(exec, post, { requireMembership: Boolean(access.channelMember) }, targets);
+  if (!outcome.inserted) {
+    access = await recheck(exec, actor, input);
+    outcome = await insertPost(exec, post, { requireMembership: Boolean(access.channelMember) }, targets);
+    if (!outcome.inserted) throw new ConflictError('api.post.create_post.conflict.app_error', 'The channel or thread changed while posting; try again.');
   }
-  let mentions = await mentionedMembers(trx, channel.id, actor.userId, input.message);
-  if (channel.type === 'D') {
-    // In a direct message every post notifies the other person.
-    mentions = (await trx('channel_members').where({ channel_id: channel.id }).whereNot({ user_id: actor.userId }).select('user_id')).map((r: { user_id: string }) => r.user_id);
-  }
-  if (mentions.length) {
-    await trx('channel_members').where({ channel_id: channel.id }).whereIn('user_id', mentions).update({
-      mention_count: trx.raw('mention_count + 1'),
-      ...(isRoot ? { mention_count_root: trx.raw('mention_count_root + 1') } : {}),
-    });
-  }
-  const username = actor.username ?? (await trx('users').where({ id: actor.userId }).first('username')).username;
-  const senderName = options.senderName ?? `@${username}`;
+  const files = input.file_ids.length ? await deps.attachFiles!(exec as Knex.Transaction, actor, access.channel.id, post.id, input.file_ids) : [];
+  const { channel } = access;
+  const mentions = outcome.mentions;
+  const senderName = options.senderName ?? `@${actor.username ?? outcome.username}`;
   afterCommit(() => {
     const data: Record<string, unknown> = {
       channel_display_name: channel.display_name, channel_name: channel.name, channel_type: channel.type,

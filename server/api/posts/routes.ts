@@ -1,7 +1,7 @@
 import { Router } from '@koa/router';
 import { authorizeChannel } from '../../channels/access.ts';
 import { ChannelAccessCache } from '../../channels/access-cache.ts';
-import { inTransaction } from '../../db/transaction.ts';
+import { inOneStatement, inTransaction } from '../../db/transaction.ts';
 import { actorOf } from '../../http/authenticate.ts';
 import { sendJson, sendJsonText, sendOk } from '../../http/respond.ts';
 import type { AppState } from '../../http/state.ts';
@@ -36,7 +36,11 @@ export function postRoutes(services: Services, fileDeps: PostRouteDeps = {}): Ro
 
   router.post('/posts', kit.auth, kit.body(schema.createPostBody), async (ctx) => {
     const actor = actorOf(ctx.state);
-    const post = await inTransaction(db, (trx, afterCommit) => createPost(trx, deps, afterCommit, actor, bodyOf(schema.createPostBody, ctx.state)));
+    const input = bodyOf(schema.createPostBody, ctx.state);
+    // The cached decision is re-checked by the insert itself (see createPost).
+    const access = await accessCache.authorize(db, actor, input.channel_id, 'create_post');
+    const run = input.file_ids.length ? inTransaction : inOneStatement;
+    const post = await run(db, (exec, afterCommit) => createPost(exec, deps, afterCommit, actor, input, { access }));
     // A new post has no reactions yet; only attached files need loading.
     sendJson(ctx, 201, post.file_ids.length ? await present(post) : presentPost(post));
   });

@@ -1,0 +1,79 @@
+import type { Knex } from 'knex';
+import type { PostRow } from './model.ts';
+
+/** What the statement re-checks at write time, so an authorization decision read from a cache stays safe. */
+export interface PostGuard {
+  /** The decision relied on the author's channel membership: it must still exist. */
+  requireMembership: boolean;
+}
+
+/** Who a post notifies: named members, every member (@all, @channel, @here, a DM), or nobody. */
+export interface MentionTargets {
+  names: string[];
+  everyone: boolean;
+}
+
+export interface InsertOutcome {
+  /** False when a guard failed: nothing was written (archived channel, lost membership, bad root). */
+  inserted: boolean;
+  /** Members whose mention counts moved. */
+  mentions: string[];
+  username: string;
+}
+
+// One statement does the whole write: every CTE sees the same snapshot and the statement is atomic on
+// its own, so a post without files needs neither BEGIN nor COMMIT round trips. Everything hangs off
+// `gate` (channel not archived, membership still there) and, for replies, off `thread` (the root is
+// locked, live and in the channel), so a refused post changes nothing.
+const insertSql = `
+WITH gate AS (
+  SELECT c.id FROM channels c
+  WHERE c.id = :channel_id AND c.delete_at = 0
+    AND (NOT :require_membership OR EXISTS (SELECT 1 FROM channel_members m WHERE m.channel_id = c.id AND m.user_id = :user_id))
+), thread AS (
+  UPDATE posts r SET reply_count = r.reply_count + 1, last_reply_at = GREATEST(r.last_reply_at, :now)
+  FROM gate WHERE :root_id <> '' AND r.id = :root_id AND r.channel_id = gate.id AND r.root_id = '' AND r.delete_at = 0
+  RETURNING r.id
+), ins AS (
+  INSERT INTO posts (id, create_at, update_at, user_id, channel_id, root_id, message, type, props, hashtags, file_ids, pending_post_id)
+  SELECT :id, :now, :now, :user_id, gate.id, :root_id, :message, :type, :props::jsonb, :hashtags, :file_ids::jsonb, :pending_post_id
+  FROM gate WHERE :root_id = '' OR EXISTS (SELECT 1 FROM thread)
+  RETURNING channel_id
+), counters AS (
+  UPDATE channels c SET last_post_at = GREATEST(c.last_post_at, :now), total_msg_count = c.total_msg_count + 1,
+    last_root_post_at = CASE WHEN :root_id = '' THEN GREATEST(c.last_root_post_at, :now) ELSE c.last_root_post_at END,
+    total_msg_count_root = c.total_msg_count_root + CASE WHEN :root_id = '' THEN 1 ELSE 0 END
+  FROM ins WHERE c.id = ins.channel_id
+  RETURNING c.total_msg_count, c.total_msg_count_root
+), viewed AS (
+  UPDATE channel_members m SET last_viewed_at = :now, last_update_at = :now, msg_count = counters.total_msg_count, msg_count_root = counters.total_msg_count_root
+  FROM counters WHERE m.channel_id = :channel_id AND m.user_id = :user_id
+  RETURNING m.user_id
+), mentioned AS (
+  UPDATE channel_members m SET mention_count = m.mention_count + 1,
+    mention_count_root = m.mention_count_root + CASE WHEN :root_id = '' THEN 1 ELSE 0 END
+  FROM ins, users u
+  WHERE (:everyone OR cardinality(:names::text[]) > 0)
+    AND m.channel_id = ins.channel_id AND m.user_id <> :user_id AND u.id = m.user_id
+    AND (:everyone OR lower(u.username) = ANY(:names::text[]))
+  RETURNING m.user_id
+)
+SELECT EXISTS (SELECT 1 FROM ins) AS inserted,
+  ARRAY(SELECT user_id FROM mentioned) AS mentions,
+  (SELECT username FROM users WHERE id = :user_id) AS username`;
+
+/**
+ * Stores a new post, moves the channel's counters, marks the channel read for the author and counts
+ * the mentions, in one statement. Run on the pool it commits by itself; run in a transaction (files
+ * to attach) it commits with it.
+ */
+export async function insertPost(exec: Knex | Knex.Transaction, post: PostRow, guard: PostGuard, mentions: MentionTargets): Promise<InsertOutcome> {
+  const { rows } = await exec.raw(insertSql, {
+    id: post.id, now: post.create_at, user_id: post.user_id, channel_id: post.channel_id, root_id: post.root_id,
+    message: post.message, type: post.type, props: JSON.stringify(post.props), hashtags: post.hashtags,
+    file_ids: JSON.stringify(post.file_ids), pending_post_id: post.pending_post_id,
+    require_membership: guard.requireMembership, everyone: mentions.everyone, names: mentions.names,
+  });
+  const row = rows[0] as { inserted: boolean; mentions: string[]; username: string | null };
+  return { inserted: row.inserted, mentions: row.mentions, username: row.username ?? '' };
+}
