@@ -50,7 +50,9 @@ export function teamRoutes(services: Services): Router<AppState> {
   router.get('/teams', kit.auth, async (ctx) => {
     const actor = actorOf(ctx.state);
     const { page, per_page } = queryOf(pagingQuery, ctx.query);
-    const query = db('teams').where({ delete_at: 0 }).orderBy('display_name').offset(page * per_page).limit(per_page);
+    const query = db('teams').orderBy('display_name').offset(page * per_page).limit(per_page);
+    // Archived teams are listed for system admins who ask (the console restores them), as in Mattermost.
+    if (!(ctx.query.include_deleted === 'true' && can(actor, 'manage_system', { kind: 'system' }))) query.where({ delete_at: 0 });
     if (!can(actor, 'manage_system', { kind: 'system' })) {
       query.where((q) => q.where({ allow_open_invite: true, type: 'O' }).orWhereIn('id', db('team_members').where({ user_id: actor.userId, delete_at: 0 }).select('team_id')));
     }
