@@ -8,7 +8,6 @@ import { auditVerifyRoutes } from './audits/verify-routes.ts';
 import { botRoutes } from './bots/routes.ts';
 import { channelRoutes } from './channels/routes.ts';
 import { allChannelsRoutes } from './channels/all-channels.ts';
-import { allChannelsRoutes } from './channels/all-channels.ts';
 import { commandRoutes } from './commands/routes.ts';
 import { dataRetentionRoutes } from './data-retention/routes.ts';
 import { ediscoveryRoutes } from './ediscovery/routes.ts';
@@ -25,17 +24,13 @@ import { searchRoutes } from './search/routes.ts';
 import { clientConfigRoutes } from './system/client-config.ts';
 import { systemRoutes } from './system/routes.ts';
 import { systemAdminRoutes } from './system/admin.ts';
-import { systemAdminRoutes } from './system/admin.ts';
 import { teamRoutes } from './teams/routes.ts';
 import { teamRestoreRoutes } from './teams/restore.ts';
-import { teamRestoreRoutes } from './teams/restore.ts';
 import { userRoutes } from './users/routes.ts';
-import { userSearchRoutes } from './users/search.ts';
 import { userSearchRoutes } from './users/search.ts';
 import { userTokenRoutes } from './users/tokens.ts';
 import { groupRoutes } from './groups/routes.ts';
 import { ldapRoutes } from './ldap/routes.ts';
-import { ldapSyncStatusRoutes } from './ldap/sync-status.ts';
 import { ldapSyncStatusRoutes } from './ldap/sync-status.ts';
 import { oidcRootRoutes } from './oidc/routes.ts';
 import { samlRootRoutes, samlRoutes } from './saml/routes.ts';
@@ -46,16 +41,12 @@ export function apiRouters(services: Services): Router<AppState>[] {
     systemRoutes({ db: services.db, nodeId: services.config.nodeId }),
     clientConfigRoutes(services.config),
     systemAdminRoutes(services),
-    systemAdminRoutes(services),
     userTokenRoutes(services), // before userRoutes, whose /users/:user_id would take /users/tokens
     userRoutes(services),
     userSearchRoutes(services),
-    userSearchRoutes(services),
     teamRoutes(services),
     teamRestoreRoutes(services),
-    teamRestoreRoutes(services),
     channelRoutes(services),
-    allChannelsRoutes(services),
     allChannelsRoutes(services),
     postRoutes(services, postFileHooks),
     searchRoutes(services, postFileHooks),
@@ -65,7 +56,6 @@ export function apiRouters(services: Services): Router<AppState>[] {
     commandRoutes(services),
     samlRoutes(services),
     ldapRoutes(services),
-    ldapSyncStatusRoutes(services),
     ldapSyncStatusRoutes(services),
     groupRoutes(services),
     jobRoutes(services, jobTypes),
