@@ -11,7 +11,7 @@ export type IdentityAuditEvent =
   | { event: 'group_sync_added_to_channel' | 'group_sync_removed_from_channel'; channelId: string; userId: string; groupIds: string[] }
   | { event: 'group_roles_changed'; userId: string; before: string; after: string }
   | { event: 'directory_user_deactivated' | 'directory_user_reactivated'; userId: string; source: string }
-  | { event: 'directory_sync'; source: string; trigger: string; counts: Record<string, number>; status: string };
+  | { event: 'directory_sync'; source: string; trigger: string; counts: Record<string, number>; status: string; error?: string };
 
 const objectTypes: Record<IdentityAuditEvent['event'], string> = {
   sso_login: 'session', sso_login_refused: 'session', group_member_added: 'group_member', group_member_removed: 'group_member',
@@ -26,17 +26,19 @@ const objectTypes: Record<IdentityAuditEvent['event'], string> = {
  * back with the change and a failed audit write fails the action. Also logged, for operators.
  */
 export async function auditIdentity(db: Knex | Knex.Transaction, logger: Logger, record: IdentityAuditEvent): Promise<void> {
-  const refused = record.event === 'sso_login_refused';
+  // Refused sign-ins and failed syncs are failures, with their reason.
+  const failure = record.event === 'sso_login_refused' ? record.reason : record.event === 'directory_sync' && record.status === 'error' ? record.error ?? '' : undefined;
+  const failed = failure !== undefined;
   const { event, ...details } = record;
   const userId = 'userId' in record ? record.userId : '';
   const ipAddress = 'ipAddress' in record ? record.ipAddress : '';
   await recordAudit(db, {
     event_name: event,
-    status: refused ? 'fail' : 'success',
+    status: failed ? 'fail' : 'success',
     actor: { user_id: userId, ip_address: ipAddress },
     event: { object_type: objectTypes[event], parameters: details },
     meta: { api_path: `identity:${'service' in record ? record.service : 'source' in record ? record.source : 'groups'}` },
-    error: refused ? { description: record.reason } : null,
+    error: failed ? { description: failure } : null,
   });
-  logger[refused ? 'warn' : 'info']({ audit: true, ...record }, `identity: ${event}`);
+  logger[failed ? 'warn' : 'info']({ audit: true, ...record }, `identity: ${event}`);
 }

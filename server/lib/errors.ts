@@ -37,6 +37,8 @@ export class RateLimitedError extends AppError {
 }
 /** A feature the server does not offer in this configuration. */
 export class NotImplementedError extends AppError {}
+/** A server this one depends on (a directory, an identity provider) cannot be reached or refused us; try again later. */
+export class ServiceUnavailableError extends AppError {}
 
 /** Shorthand for the most common validation failure. */
 export function invalidParam(name: string, detail = ''): InvalidInputError {

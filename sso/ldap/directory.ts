@@ -1,8 +1,9 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
-import { Client, type Entry } from 'ldapts';
+import { Client, InvalidCredentialsError, ResultCodeError, type Entry } from 'ldapts';
 import type { Config } from '../../server/config/schema.ts';
+import { ServiceUnavailableError } from '../../server/lib/errors.ts';
 import { escapeFilterValue, normalizeDn } from './escape.ts';
 
 /** A directory user, mapped through the configured attribute names. */
@@ -45,6 +46,27 @@ function list(value: Entry[string] | undefined): string[] {
   return (Array.isArray(value) ? value : [value]).map((v) => (Buffer.isBuffer(v) ? v.toString('utf8') : String(v)));
 }
 
+/**
+ * The directory cannot be reached (refused, timed out, TLS failed, connection lost) or will not let the
+ * service account in. Nothing to do with a user's credentials: a 503 naming the reason, which directory
+ * endpoints (administrators) see and sign-in hides from the client but logs and audits.
+ */
+export class DirectoryUnavailable extends ServiceUnavailableError {
+  readonly reason: string;
+  constructor(reason: string, cause?: unknown) {
+    super('api.ldap.unavailable.app_error', `The LDAP server cannot be used: ${reason}.`);
+    this.reason = reason;
+    this.cause = cause;
+  }
+}
+
+// ldapts reports transport failures as plain Errors: Node's (with a string code, TLS ones included) or its own.
+const transportMessage = /Connection timeout|Operation timed out|Socket error|Connection closed|Socket connection not established/;
+
+function isTransportFailure(err: unknown): boolean {
+  return typeof (err as { code?: unknown })?.code === 'string' || transportMessage.test((err as Error)?.message ?? '');
+}
+
 /** Group memberships of each user DN, nested groups followed (cycles are harmless). */
 export function resolveMemberships(groups: DirectoryGroup[]): (userDn: string) => DirectoryGroup[] {
   const containing = new Map<string, DirectoryGroup[]>();
@@ -77,6 +99,12 @@ export class Directory {
     this.tls = { rejectUnauthorized: true, minVersion: 'TLSv1.2', ...(config.ldapCaFile ? { ca: fs.readFileSync(config.ldapCaFile) } : {}) };
   }
 
+  private unreachable(err: unknown): DirectoryUnavailable {
+    if (err instanceof DirectoryUnavailable) return err;
+    return new DirectoryUnavailable(`${this.config.ldapUrl} cannot be reached (${(err as Error)?.message ?? String(err)})`, err);
+  }
+
+  /** A connection; the socket opens with the first operation (StartTLS, else the first bind). */
   private async connect(): Promise<Client> {
     const { config } = this;
     const url = config.ldapUrl!;
@@ -90,18 +118,32 @@ export class Directory {
         await client.startTLS({ ...this.tls, host, ...(net.isIP(host) ? {} : { servername: host }) });
       } catch (err) {
         await client.unbind().catch(() => undefined);
-        throw err;
+        throw this.unreachable(err);
       }
     }
     return client;
   }
 
-  /** Runs `work` on a connection bound as the service account, closing it afterwards. */
+  /**
+   * Runs `work` on a connection bound as the service account, closing it afterwards. A directory that
+   * cannot be reached, drops the connection or refuses the service account throws DirectoryUnavailable.
+   */
   async asService<T>(work: (client: Client) => Promise<T>): Promise<T> {
     const client = await this.connect();
     try {
-      await client.bind(this.config.ldapBindDn!, this.config.ldapBindPassword!);
-      return await work(client);
+      try {
+        await client.bind(this.config.ldapBindDn!, this.config.ldapBindPassword!);
+      } catch (err) {
+        if (err instanceof InvalidCredentialsError) throw new DirectoryUnavailable('the directory refused the service account (check the bind DN and password)', err);
+        throw this.unreachable(err);
+      }
+      try {
+        return await work(client);
+      } catch (err) {
+        // An LDAP error result here is the directory refusing our configured search (base DN, filter, limits).
+        if (err instanceof ResultCodeError) throw new DirectoryUnavailable(`the directory refused a search: ${err.message} (check the base DN and filters)`, err);
+        throw isTransportFailure(err) ? this.unreachable(err) : err;
+      }
     } finally {
       await client.unbind().catch(() => undefined);
     }
@@ -173,7 +215,7 @@ export class Directory {
       return true;
     } catch (err) {
       if ((err as { code?: number }).code === 49) return false; // invalidCredentials
-      throw err;
+      throw isTransportFailure(err) ? this.unreachable(err) : err;
     } finally {
       await client.unbind().catch(() => undefined);
     }

@@ -2,7 +2,7 @@ import type { Client } from 'ldapts';
 import { revokeAllSessions, forgetCachedSessions } from '../../server/auth/sessions.ts';
 import { inTransaction } from '../../server/db/transaction.ts';
 import { nowMs } from '../../server/lib/clock.ts';
-import { ConflictError } from '../../server/lib/errors.ts';
+import { ConflictError, ServiceUnavailableError } from '../../server/lib/errors.ts';
 import { newId } from '../../server/lib/ids.ts';
 import type { UserRow } from '../../server/users/presenter.ts';
 import { auditIdentity } from '../audit.ts';
@@ -10,7 +10,7 @@ import { SsoRefusal, type IdentityDeps } from '../deps.ts';
 import { setUserGroups, upsertGroups } from '../groups/sync.ts';
 import { upsertExternalUser, type ExternalIdentity } from '../provision.ts';
 import { recordRefusal, signInExternal } from '../signin.ts';
-import { Directory, resolveMemberships, type DirectoryGroup, type DirectoryUser } from './directory.ts';
+import { Directory, DirectoryUnavailable, resolveMemberships, type DirectoryGroup, type DirectoryUser } from './directory.ts';
 
 export interface SyncResult {
   id: string;
@@ -49,7 +49,9 @@ export class LdapService {
 
   /**
    * Password sign-in against the directory. Returns the provisioned user, or undefined (logged with the
-   * reason) for an empty password, an unknown or ambiguous login id, or a refused bind.
+   * reason) for an empty password, an unknown or ambiguous login id, or a refused bind. A directory that
+   * cannot be used is a 503 for the client (which is not told where the directory is) and an audited
+   * refusal with the reason for the operator.
    */
   async login(credentials: { loginId: string; password: string; ipAddress: string }): Promise<UserRow | undefined> {
     const { loginId, password, ipAddress } = credentials;
@@ -69,6 +71,11 @@ export class LdapService {
       });
       return user;
     } catch (err) {
+      if (err instanceof DirectoryUnavailable) {
+        this.deps.logger.error({ err, reason: err.reason }, `LDAP sign-in impossible: ${err.reason}`);
+        await recordRefusal(this.deps, 'ldap', new SsoRefusal(`directory unavailable: ${err.reason}`, loginId), ipAddress);
+        throw new ServiceUnavailableError('api.ldap.unavailable.app_error', 'The directory server (LDAP) cannot be reached, so directory accounts cannot sign in right now. Try again later or contact your administrator.');
+      }
       if (!(err instanceof SsoRefusal)) throw err;
       await recordRefusal(this.deps, 'ldap', err, ipAddress);
       return undefined;
@@ -102,6 +109,7 @@ export class LdapService {
     const counts = { users: 0, created: 0, updated: 0, deactivated: 0, groups: 0, errors: 0 };
     await this.deps.db('identity_sync_runs').insert({ id: runId, source: 'ldap', trigger, node_id: this.deps.config.nodeId, status: 'running', start_at: nowMs() });
     let result: SyncResult;
+    let unavailable: DirectoryUnavailable | undefined;
     try {
       const { users, groups, flags } = await this.directory.asService(async (client) => {
         const users = await this.directory.allUsers(client);
@@ -115,13 +123,16 @@ export class LdapService {
       await this.applySync(users, groups, flags, counts);
       result = { id: runId, status: 'success', counts };
     } catch (err) {
-      const message = err instanceof SsoRefusal ? err.reason : (err as Error).message;
+      if (err instanceof DirectoryUnavailable) unavailable = err;
+      const message = err instanceof SsoRefusal || err instanceof DirectoryUnavailable ? err.reason : (err as Error).message;
       this.deps.logger.error({ err, run_id: runId }, `LDAP sync failed: ${message}`);
       result = { id: runId, status: 'error', counts, error: message };
     }
     await this.deps.db('identity_sync_runs').where({ id: runId }).update({ status: result.status, finish_at: nowMs(), counts: JSON.stringify(counts), error: result.error ?? '' });
     await this.releaseLease(holder, result.status === 'success');
-    await auditIdentity(this.deps.db, this.deps.logger, { event: 'directory_sync', source: 'ldap', trigger, counts, status: result.status });
+    await auditIdentity(this.deps.db, this.deps.logger, { event: 'directory_sync', source: 'ldap', trigger, counts, status: result.status, ...(result.error ? { error: result.error } : {}) });
+    // Recorded as a failed run either way; whoever asked for it gets a 503 naming the reason.
+    if (unavailable && trigger === 'manual') throw unavailable;
     return result;
   }
 

@@ -9,6 +9,7 @@ import {
   NotImplementedError,
   PayloadTooLargeError,
   RateLimitedError,
+  ServiceUnavailableError,
   UnauthenticatedError,
   UnsupportedMediaTypeError,
 } from '../../lib/errors.ts';
@@ -26,6 +27,7 @@ const statusByClass: [new (...args: never[]) => AppError, number][] = [
   [UnsupportedMediaTypeError, 415],
   [RateLimitedError, 429],
   [NotImplementedError, 501],
+  [ServiceUnavailableError, 503],
 ];
 
 /** Mattermost's error body. */
