@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import type { ByteRange } from '../../server/files/storage.ts';
+import { centralEntry, dosDateTime, zip64End } from './zip-layout.ts';
 
 /** A file to store in a bundle: its size and CRC-32 are known, so the bundle's layout is too. */
 export interface BundleMember {
@@ -11,15 +12,6 @@ export interface BundleMember {
 }
 
 type Segment = { bytes: Buffer } | { member: BundleMember };
-
-function dosDateTime(ms: number): { time: number; date: number } {
-  const d = new Date(ms);
-  const year = Math.max(1980, d.getUTCFullYear());
-  return {
-    time: (d.getUTCHours() << 11) | (d.getUTCMinutes() << 5) | Math.floor(d.getUTCSeconds() / 2),
-    date: ((year - 1980) << 9) | ((d.getUTCMonth() + 1) << 5) | d.getUTCDate(),
-  };
-}
 
 /**
  * A zip of already-written files (the batch zips of one job), stored without compression and laid
@@ -61,48 +53,12 @@ export class StoredZipBundle {
       push({ bytes: local }, local.length);
       push({ member: m }, m.size);
 
-      const entry = Buffer.alloc(46 + name.length + 28);
-      entry.writeUInt32LE(0x02014b50, 0);
-      entry.writeUInt16LE((3 << 8) | 45, 4);
-      entry.writeUInt16LE(45, 6);
-      entry.writeUInt16LE(0x0800, 8);
-      entry.writeUInt16LE(0, 10);
-      entry.writeUInt16LE(time, 12);
-      entry.writeUInt16LE(date, 14);
-      entry.writeUInt32LE(m.crc32 >>> 0, 16);
-      entry.writeUInt32LE(0xffffffff, 20);
-      entry.writeUInt32LE(0xffffffff, 24);
-      entry.writeUInt16LE(name.length, 28);
-      entry.writeUInt16LE(28, 30);
-      entry.writeUInt32LE((0o100640 << 16) >>> 0, 38);
-      entry.writeUInt32LE(0xffffffff, 42);
-      name.copy(entry, 46);
-      entry.writeUInt16LE(0x0001, 46 + name.length);
-      entry.writeUInt16LE(24, 48 + name.length);
-      entry.writeBigUInt64LE(BigInt(m.size), 50 + name.length);
-      entry.writeBigUInt64LE(BigInt(m.size), 58 + name.length);
-      entry.writeBigUInt64LE(BigInt(localOffset), 66 + name.length);
+      const entry = centralEntry({ name, time, date, crc32: m.crc32, method: 0, flags: 0x0800, compressed: m.size, size: m.size, offset: localOffset });
       central.push(entry);
     }
     const directory = Buffer.concat(central);
     const directoryOffset = offset;
-    const tail = Buffer.alloc(56 + 20 + 22);
-    tail.writeUInt32LE(0x06064b50, 0);
-    tail.writeBigUInt64LE(44n, 4);
-    tail.writeUInt16LE((3 << 8) | 45, 12);
-    tail.writeUInt16LE(45, 14);
-    tail.writeBigUInt64LE(BigInt(members.length), 24);
-    tail.writeBigUInt64LE(BigInt(members.length), 32);
-    tail.writeBigUInt64LE(BigInt(directory.length), 40);
-    tail.writeBigUInt64LE(BigInt(directoryOffset), 48);
-    tail.writeUInt32LE(0x07064b50, 56);
-    tail.writeBigUInt64LE(BigInt(directoryOffset + directory.length), 64);
-    tail.writeUInt32LE(1, 72);
-    tail.writeUInt32LE(0x06054b50, 76);
-    tail.writeUInt16LE(0xffff, 84);
-    tail.writeUInt16LE(0xffff, 86);
-    tail.writeUInt32LE(0xffffffff, 88);
-    tail.writeUInt32LE(0xffffffff, 92);
+    const tail = zip64End(members.length, directory.length, directoryOffset);
     push({ bytes: Buffer.concat([directory, tail]) }, directory.length + tail.length);
     this.size = offset;
   }

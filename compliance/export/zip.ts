@@ -1,8 +1,8 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import { Readable, Transform } from 'node:stream';
+import { once } from 'node:events';
 import zlib from 'node:zlib';
-import { ZipArchive } from 'archiver';
+import { centralEntry, dosDateTime, zip64End } from './zip-layout.ts';
 
 /** One file inside a zip, as the manifest lists it. */
 export interface ZipEntryRecord {
@@ -18,104 +18,285 @@ export interface WrittenZip {
   crc32: number;
 }
 
-/** Coalesces small strings into buffers of about 64 KiB so the zip stream is not fed byte by byte. */
-async function* buffered(source: AsyncIterable<string | Buffer>, onChunk: (chunk: Buffer) => void): AsyncGenerator<Buffer> {
-  let pending: string[] = [];
-  let pendingLength = 0;
-  const flush = () => {
-    const chunk = Buffer.from(pending.join(''), 'utf8');
-    pending = [];
-    pendingLength = 0;
-    onChunk(chunk);
-    return chunk;
-  };
-  for await (const piece of source) {
-    if (typeof piece === 'string') {
-      pending.push(piece);
-      pendingLength += piece.length;
-      if (pendingLength >= 65_536) yield flush();
-    } else {
-      if (pendingLength > 0) yield flush();
-      onChunk(piece);
-      yield piece;
-    }
+/** Bytes an entry gathers before they go to the compressor: few hand-offs, bounded memory. */
+const CHUNK_BYTES = 256 * 1024;
+/** Chunks queued at the compressor (on libuv's thread pool) while the next ones are produced. */
+const COMPRESSOR_QUEUE_BYTES = 4 * CHUNK_BYTES;
+const GZIP_HEADER_BYTES = 10;
+const GZIP_TRAILER_BYTES = 8;
+
+/**
+ * One entry being written: text and bytes are appended synchronously into a chunk, and a full chunk
+ * goes to a gzip stream on the thread pool. gzip rather than raw deflate because its trailer carries
+ * the CRC-32 the zip needs, computed off the main thread; the header and trailer are cut off here.
+ * The caller awaits `drain()` when `backlogged`, which keeps memory bounded whatever the entry's size.
+ */
+export class ZipEntryWriter {
+  readonly name: string;
+  private readonly gzip: zlib.Gzip;
+  private readonly hash = crypto.createHash('sha256');
+  private readonly ended: Promise<{ crc32: number; compressed: number }>;
+  private chunk = Buffer.allocUnsafe(CHUNK_BYTES);
+  private used = 0;
+  private size = 0;
+  private failure: Error | undefined;
+
+  constructor(name: string, level: number, emit: (bytes: Buffer) => void) {
+    this.name = name;
+    this.gzip = zlib.createGzip({ level, chunkSize: 64 * 1024, writableHighWaterMark: COMPRESSOR_QUEUE_BYTES });
+    let skip = GZIP_HEADER_BYTES;
+    let held = Buffer.alloc(0);
+    let compressed = 0;
+    this.gzip.on('data', (out: Buffer) => {
+      let data = out;
+      if (skip > 0) {
+        const cut = Math.min(skip, data.length);
+        skip -= cut;
+        data = data.subarray(cut);
+      }
+      // The last 8 bytes seen so far might be the trailer: hold them back until the next output.
+      const all = held.length ? Buffer.concat([held, data]) : data;
+      const keep = Math.min(GZIP_TRAILER_BYTES, all.length);
+      held = Buffer.from(all.subarray(all.length - keep));
+      const body = all.subarray(0, all.length - keep);
+      if (body.length) {
+        compressed += body.length;
+        emit(body);
+      }
+    });
+    this.ended = new Promise((resolve, reject) => {
+      this.gzip.once('error', (err) => {
+        this.failure = err;
+        reject(err);
+      });
+      this.gzip.once('end', () => resolve({ crc32: held.readUInt32LE(0), compressed }));
+    });
+    this.ended.catch(() => undefined);
   }
-  if (pendingLength > 0) yield flush();
+
+  /** Appends text as UTF-8. */
+  write(text: string): void {
+    // A UTF-8 encoding takes at most 3 bytes per UTF-16 unit.
+    if (text.length * 3 > this.chunk.length - this.used) {
+      this.pass();
+      if (text.length * 3 > CHUNK_BYTES) {
+        this.send(Buffer.from(text, 'utf8'));
+        return;
+      }
+    }
+    this.used += this.chunk.write(text, this.used, 'utf8');
+  }
+
+  /** Appends bytes (copied: the caller may reuse them). */
+  writeBytes(bytes: Buffer): void {
+    if (bytes.length > this.chunk.length - this.used) {
+      this.pass();
+      if (bytes.length > CHUNK_BYTES) {
+        this.send(Buffer.from(bytes));
+        return;
+      }
+    }
+    bytes.copy(this.chunk, this.used);
+    this.used += bytes.length;
+  }
+
+  /** True when the compressor's queue is full: await `drain()` before writing much more. */
+  get backlogged(): boolean {
+    if (this.failure) return true;
+    return this.gzip.writableNeedDrain;
+  }
+
+  async drain(): Promise<void> {
+    if (this.failure) throw this.failure;
+    if (!this.gzip.writableNeedDrain) return;
+    await Promise.race([once(this.gzip, 'drain'), this.ended]);
+    if (this.failure) throw this.failure;
+  }
+
+  /** Hands the gathered chunk to the compressor and starts a new one. */
+  private pass(): void {
+    if (this.used === 0) return;
+    const full = this.chunk.subarray(0, this.used);
+    this.chunk = Buffer.allocUnsafe(CHUNK_BYTES);
+    this.used = 0;
+    this.send(full);
+  }
+
+  private send(bytes: Buffer): void {
+    this.size += bytes.length;
+    this.hash.update(bytes);
+    this.gzip.write(bytes);
+  }
+
+  /** Ends the entry: everything compressed and emitted; its size, SHA-256 and CRC-32. */
+  async close(): Promise<{ record: ZipEntryRecord; crc32: number; compressed: number }> {
+    this.pass();
+    this.gzip.end();
+    const { crc32, compressed } = await this.ended;
+    return { record: { name: this.name, size: this.size, sha256: this.hash.digest('hex') }, crc32, compressed };
+  }
+
+  abort(): void {
+    this.gzip.destroy();
+  }
 }
 
 /**
  * A zip written to a file as a stream (bounded memory whatever its size), recording the size and
  * SHA-256 of every entry as it passes, and the size, SHA-256 and CRC-32 of the zip file itself.
- * Entries are added one after another; times are fixed so the same content gives the same bytes.
+ * Entries are written one after another (deflate, sizes in data descriptors, ZIP64 central
+ * directory); times are fixed so the same content gives the same bytes.
  */
 export class ZipWriter {
   readonly entries: ZipEntryRecord[] = [];
-  private readonly archive: ZipArchive;
-  private readonly done: Promise<WrittenZip>;
-  private readonly date: Date;
+  private readonly out: fs.WriteStream;
+  private readonly hash = crypto.createHash('sha256');
+  private readonly level: number;
+  private readonly time: number;
+  private readonly date: number;
+  private readonly central: Buffer[] = [];
+  private readonly closed: Promise<void>;
+  private offset = 0;
+  private crc = 0;
+  private current: ZipEntryWriter | undefined;
+  private failure: Error | undefined;
 
   constructor(file: string, options: { date: Date; level?: number }) {
-    this.date = options.date;
-    this.archive = new ZipArchive({ zlib: { level: options.level ?? 3 }, forceLocalTime: false });
-    const hash = crypto.createHash('sha256');
-    let size = 0;
-    let crc = 0;
-    const measure = new Transform({
-      transform(chunk: Buffer, _encoding, callback) {
-        size += chunk.length;
-        hash.update(chunk);
-        crc = zlib.crc32(chunk, crc);
-        callback(null, chunk);
-      },
+    ({ time: this.time, date: this.date } = dosDateTime(options.date.getTime()));
+    // Level 1: archives of chat text shrink nearly as much as at higher levels, several times faster.
+    this.level = options.level ?? 1;
+    this.out = fs.createWriteStream(file, { flags: 'w', mode: 0o640, flush: true, highWaterMark: 1024 * 1024 });
+    this.closed = new Promise((resolve, reject) => {
+      this.out.once('error', (err) => {
+        this.failure = err;
+        reject(err);
+      });
+      this.out.once('close', () => resolve());
     });
-    const out = fs.createWriteStream(file, { flags: 'w', mode: 0o640, flush: true });
-    this.done = new Promise<WrittenZip>((resolve, reject) => {
-      this.archive.on('error', reject);
-      measure.on('error', reject);
-      out.on('error', reject);
-      out.on('close', () => resolve({ size, sha256: hash.digest('hex'), crc32: crc >>> 0 }));
+    this.closed.catch(() => undefined);
+  }
+
+  private emit(bytes: Buffer): void {
+    this.offset += bytes.length;
+    this.hash.update(bytes);
+    this.crc = zlib.crc32(bytes, this.crc);
+    this.out.write(bytes);
+  }
+
+  /** Opens the next entry for writing (the previous one must be closed). */
+  entry(name: string): ZipStreamEntry {
+    if (this.current) throw new Error(`zip entry ${this.current.name} is still open`);
+    if (this.failure) throw this.failure;
+    const nameBytes = Buffer.from(name, 'utf8');
+    const localOffset = this.offset;
+    const local = Buffer.alloc(30 + nameBytes.length);
+    local.writeUInt32LE(0x04034b50, 0);
+    local.writeUInt16LE(45, 4);
+    local.writeUInt16LE(0x0808, 6); // sizes and CRC follow the data; UTF-8 name
+    local.writeUInt16LE(8, 8);
+    local.writeUInt16LE(this.time, 10);
+    local.writeUInt16LE(this.date, 12);
+    local.writeUInt16LE(nameBytes.length, 26);
+    nameBytes.copy(local, 30);
+    this.emit(local);
+    const writer = new ZipEntryWriter(name, this.level, (bytes) => this.emit(bytes));
+    this.current = writer;
+    const outDrained = async () => {
+      if (this.out.writableNeedDrain) await Promise.race([once(this.out, 'drain'), this.closed]);
+    };
+    return new ZipStreamEntry(writer, outDrained, async () => {
+      const { record, crc32, compressed } = await writer.close();
+      const zip64 = compressed >= 0xffffffff || record.size >= 0xffffffff;
+      const descriptor = Buffer.alloc(zip64 ? 24 : 16);
+      descriptor.writeUInt32LE(0x08074b50, 0);
+      descriptor.writeUInt32LE(crc32, 4);
+      if (zip64) {
+        descriptor.writeBigUInt64LE(BigInt(compressed), 8);
+        descriptor.writeBigUInt64LE(BigInt(record.size), 16);
+      } else {
+        descriptor.writeUInt32LE(compressed, 8);
+        descriptor.writeUInt32LE(record.size, 12);
+      }
+      this.emit(descriptor);
+      this.central.push(centralEntry({ name: nameBytes, time: this.time, date: this.date, crc32, method: 8, flags: 0x0808, compressed, size: record.size, offset: localOffset }));
+      this.entries.push(record);
+      this.current = undefined;
+      await outDrained();
+      return record;
     });
-    this.done.catch(() => undefined);
-    this.archive.pipe(measure).pipe(out);
   }
 
   /** Adds an entry from strings or buffers; resolves once the zip has taken all of it. */
-  async add(name: string, content: AsyncIterable<string | Buffer> | string | Buffer): Promise<ZipEntryRecord> {
-    const hash = crypto.createHash('sha256');
-    let size = 0;
-    const source = typeof content === 'string' || Buffer.isBuffer(content) ? [content] : content;
-    const stream = Readable.from(
-      buffered(source as AsyncIterable<string | Buffer>, (chunk) => {
-        size += chunk.length;
-        hash.update(chunk);
-      }),
-      { objectMode: false },
-    );
-    const taken = new Promise<void>((resolve, reject) => {
-      const onEntry = (entry: { name: string }) => {
-        if (entry.name !== name) return;
-        this.archive.off('entry', onEntry);
-        resolve();
-      };
-      this.archive.on('entry', onEntry);
-      stream.once('error', reject);
-      this.done.catch(reject);
-    });
-    this.archive.append(stream, { name, date: this.date });
-    await taken;
-    const record = { name, size, sha256: hash.digest('hex') };
-    this.entries.push(record);
-    return record;
+  async add(name: string, content: AsyncIterable<string | Buffer> | Iterable<string | Buffer> | string | Buffer): Promise<ZipEntryRecord> {
+    const sink = this.entry(name);
+    try {
+      const pieces = typeof content === 'string' || Buffer.isBuffer(content) ? [content] : content;
+      for await (const piece of pieces) {
+        if (typeof piece === 'string') sink.write(piece);
+        else sink.writeBytes(piece);
+        if (sink.backlogged) await sink.drain();
+      }
+    } catch (err) {
+      sink.abort();
+      throw err;
+    }
+    return sink.close();
   }
 
   /** Writes the central directory and closes (and fsyncs) the file. */
   async finish(): Promise<WrittenZip> {
-    await this.archive.finalize();
-    return this.done;
+    if (this.current) throw new Error(`zip entry ${this.current.name} is still open`);
+    const directory = Buffer.concat(this.central);
+    const directoryOffset = this.offset;
+    this.emit(directory);
+    this.emit(zip64End(this.central.length, directory.length, directoryOffset));
+    this.out.end();
+    await this.closed;
+    return { size: this.offset, sha256: this.hash.digest('hex'), crc32: this.crc >>> 0 };
   }
 
   /** Gives up on the zip (the caller removes the file). */
   abort(): void {
-    this.archive.abort();
+    this.current?.abort();
+    this.out.destroy();
+  }
+}
+
+/** An open entry: write into it synchronously, `await drain()` when `backlogged`, then `close()`. */
+export class ZipStreamEntry {
+  private readonly writer: ZipEntryWriter;
+  private readonly outDrained: () => Promise<void>;
+  private readonly finish: () => Promise<ZipEntryRecord>;
+
+  constructor(writer: ZipEntryWriter, outDrained: () => Promise<void>, finish: () => Promise<ZipEntryRecord>) {
+    this.writer = writer;
+    this.outDrained = outDrained;
+    this.finish = finish;
+  }
+
+  write(text: string): void {
+    this.writer.write(text);
+  }
+
+  writeBytes(bytes: Buffer): void {
+    this.writer.writeBytes(bytes);
+  }
+
+  get backlogged(): boolean {
+    return this.writer.backlogged;
+  }
+
+  /** Waits for the compressor, and for the file when the compressed bytes pile up in front of it. */
+  async drain(): Promise<void> {
+    await this.writer.drain();
+    await this.outDrained();
+  }
+
+  close(): Promise<ZipEntryRecord> {
+    return this.finish();
+  }
+
+  abort(): void {
+    this.writer.abort();
   }
 }
