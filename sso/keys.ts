@@ -1,7 +1,10 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import type { Knex } from 'knex';
 import forge from 'node-forge';
+import { nowMs } from '../server/lib/clock.ts';
+import type { Logger } from '../server/lib/logger.ts';
 
 export interface KeyPair {
   /** PEM private key. */
@@ -29,28 +32,42 @@ export function generateSelfSigned(commonName: string): KeyPair {
 }
 
 /**
- * Reads the configured key pair, or the one kept under `<dataDir>/keys/<name>.{key,crt}`, generating
- * it at first start (key file mode 0600, folder 0700).
+ * The configured key pair (files), or the one this cluster generated: kept in PostgreSQL (`sso_key_pairs`)
+ * so that every node on the database presents the same certificate. At the very first start each
+ * starting node makes a candidate; INSERT ... ON CONFLICT DO NOTHING keeps exactly one and every node
+ * reads that one back. A pair an earlier version generated under `<dataDir>/keys/<name>.{key,crt}` is
+ * adopted instead of a new one, so the certificate registered with the identity provider keeps working.
+ * There is no cluster-wide secret to encrypt it with: the key is as safe as the database (and its backups);
+ * configure key files to keep it out of the database.
  */
-export function loadOrCreateKeyPair(options: { keyFile?: string; certFile?: string; dataDir: string; name: string; commonName: string }): KeyPair {
+export async function loadOrCreateKeyPair(
+  db: Knex,
+  logger: Logger,
+  options: { keyFile?: string; certFile?: string; dataDir: string; name: string; commonName: string },
+): Promise<KeyPair> {
   if (options.keyFile && options.certFile) {
     return { key: fs.readFileSync(options.keyFile, 'utf8'), cert: fs.readFileSync(options.certFile, 'utf8') };
   }
-  const dir = path.join(options.dataDir, 'keys');
-  const keyFile = path.join(dir, `${options.name}.key`);
-  const certFile = path.join(dir, `${options.name}.crt`);
-  if (fs.existsSync(keyFile) && fs.existsSync(certFile)) {
-    return { key: fs.readFileSync(keyFile, 'utf8'), cert: fs.readFileSync(certFile, 'utf8') };
+  const stored = async () => (await db('sso_key_pairs').where({ name: options.name }).first('private_key', 'certificate')) as { private_key: string; certificate: string } | undefined;
+  const legacy = legacyKeyPair(options.dataDir, options.name);
+  let row = await stored();
+  if (!row) {
+    const candidate = legacy ?? generateSelfSigned(options.commonName);
+    await db('sso_key_pairs').insert({ name: options.name, private_key: candidate.key, certificate: candidate.cert, create_at: nowMs() }).onConflict('name').ignore();
+    row = (await stored())!;
   }
-  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const pair = generateSelfSigned(options.commonName);
-  // Written beside and renamed into place, so a crash never leaves half a key.
-  const tmpKey = `${keyFile}.${process.pid}.tmp`;
-  fs.writeFileSync(tmpKey, pair.key, { mode: 0o600 });
-  fs.writeFileSync(`${certFile}.${process.pid}.tmp`, pair.cert, { mode: 0o644 });
-  fs.renameSync(tmpKey, keyFile);
-  fs.renameSync(`${certFile}.${process.pid}.tmp`, certFile);
-  return pair;
+  if (legacy && legacy.cert.trim() !== row.certificate.trim()) {
+    logger.warn({ key: options.name }, `${options.name}: the key pair under ${path.join(options.dataDir, 'keys')} is not the cluster's (kept in PostgreSQL); it is ignored`);
+  }
+  return { key: row.private_key, cert: row.certificate };
+}
+
+/** A key pair an earlier version kept under `<dataDir>/keys/<name>.{key,crt}`, if there is one. */
+function legacyKeyPair(dataDir: string, name: string): KeyPair | undefined {
+  const keyFile = path.join(dataDir, 'keys', `${name}.key`);
+  const certFile = path.join(dataDir, 'keys', `${name}.crt`);
+  if (!fs.existsSync(keyFile) || !fs.existsSync(certFile)) return undefined;
+  return { key: fs.readFileSync(keyFile, 'utf8'), cert: fs.readFileSync(certFile, 'utf8') };
 }
 
 /** The base64 body of a PEM certificate, as metadata and KeyInfo carry it. */

@@ -48,7 +48,7 @@ export class SamlService {
   /** Loads (or generates, at first start) the SP key pair and reads the IdP metadata. */
   async init(): Promise<void> {
     const { config } = this.deps;
-    this.keys = loadOrCreateKeyPair({ keyFile: config.samlSpKeyFile, certFile: config.samlSpCertFile, dataDir: config.dataDir, name: 'saml-sp', commonName: new URL(config.siteUrl).hostname });
+    this.keys = await loadOrCreateKeyPair(this.deps.db, this.deps.logger, { keyFile: config.samlSpKeyFile, certFile: config.samlSpCertFile, dataDir: config.dataDir, name: 'saml-sp', commonName: new URL(config.siteUrl).hostname });
     try {
       await this.provider();
     } catch (err) {

@@ -32,6 +32,16 @@ describe('two nodes on one PostgreSQL: SAML sign-in', function () {
   const post = (node: { url: string }, xml: string) =>
     fetch(`${node.url}/login/sso/saml`, { method: 'POST', body: new URLSearchParams({ SAMLResponse: Buffer.from(xml).toString('base64'), RelayState: '/' }), redirect: 'manual' });
 
+  it('serves the same SP metadata and certificate on both nodes, kept in PostgreSQL rather than in a node\'s data directory', async () => {
+    // The document's own ID is fresh on every request; everything else must match.
+    const [a, b] = await Promise.all([nodeA, nodeB].map(async (node) => (await (await fetch(`${node.url}/api/v4/saml/metadata`)).text()).replace(/ ID="[^"]+"/, '')));
+    expect(a).to.include('X509Certificate');
+    expect(b).to.equal(a);
+    const stored = await nodeA.ownerDb('sso_key_pairs').where({ name: 'saml-sp' }).first();
+    expect(a).to.include(stored.certificate.replace(/-----(BEGIN|END) CERTIFICATE-----/g, '').replace(/\s+/g, '').slice(0, 64));
+    expect(fs.existsSync(path.join(nodeA.dataDir, 'keys', 'saml-sp.key')), 'no per-node key file').to.equal(false);
+  });
+
   it('accepts on node B the answer to a request started on node A, and refuses its replay on node A', async () => {
     const start = await fetch(`${nodeA.url}/login/sso/saml`, { redirect: 'manual' });
     expect(start.status).to.equal(302);

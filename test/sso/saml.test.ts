@@ -62,14 +62,16 @@ describe('SAML 2.0 service provider', () => {
     expect(reasons[0]).to.match(reason);
   }
 
-  it('publishes SP metadata with the generated certificate, kept under <dataDir>/keys with mode 0600', async () => {
+  /** The SP certificate generated at first start, shared by the cluster through PostgreSQL. */
+  const spCertificate = async () => (await app.ownerDb('sso_key_pairs').where({ name: 'saml-sp' }).first()).certificate as string;
+
+  it('publishes SP metadata with the generated certificate, kept in PostgreSQL (never in a node\'s data directory)', async () => {
     const res = await request(app, 'GET', '/api/v4/saml/metadata');
     expect(res.status).to.equal(200);
     expect(res.headers.get('content-type')).to.equal('application/xml');
     expect(res.text).to.include(`entityID="${ENTITY}"`).and.include(`Location="${ACS}"`).and.include('WantAssertionsSigned="true"');
-    const keyFile = path.join(app.dataDir, 'keys', 'saml-sp.key');
-    expect(fs.statSync(keyFile).mode & 0o777).to.equal(0o600);
-    const cert = fs.readFileSync(path.join(app.dataDir, 'keys', 'saml-sp.crt'), 'utf8').replace(/-----[^-]+-----|\s/g, '');
+    expect(fs.existsSync(path.join(app.dataDir, 'keys', 'saml-sp.key'))).to.equal(false);
+    const cert = (await spCertificate()).replace(/-----[^-]+-----|\s/g, '');
     expect(res.text.replace(/\s/g, '')).to.include(cert);
   });
 
@@ -80,7 +82,7 @@ describe('SAML 2.0 service provider', () => {
     const req = readRedirectRequest(location);
     expect(req.sigAlg).to.equal('http://www.w3.org/2001/04/xmldsig-more#rsa-sha256');
     expect(req.xml).to.include(`AssertionConsumerServiceURL="${ACS}"`).and.include(`Destination="https://idp.test/saml/sso"`);
-    const cert = fs.readFileSync(path.join(app.dataDir, 'keys', 'saml-sp.crt'), 'utf8');
+    const cert = await spCertificate();
     expect(crypto.verify('sha256', Buffer.from(req.signed), cert, Buffer.from(req.signature, 'base64'))).to.equal(true);
     expect(await app.ownerDb('saml_requests').where({ id: req.id }).first()).to.not.equal(undefined);
   });
@@ -107,7 +109,7 @@ describe('SAML 2.0 service provider', () => {
   });
 
   it('accepts an encrypted assertion (AES-256-GCM, RSA-OAEP) for our certificate', async () => {
-    const spCert = fs.readFileSync(path.join(app.dataDir, 'keys', 'saml-sp.crt'), 'utf8');
+    const spCert = await spCertificate();
     const res = await post(await idp.encryptedResponse(await options({ nameId: 'enc@corp.example', attributes: { email: ['enc@corp.example'], username: ['encrypted-user'] } }), spCert));
     expect(res.status, await res.clone().text()).to.equal(302);
     expect(await app.ownerDb('users').where({ username: 'encrypted-user', auth_service: 'saml' }).first()).to.not.equal(undefined);
