@@ -43,7 +43,7 @@ export function requestHeaders(method: string): Record<string, string> {
   return headers;
 }
 
-async function request<T>(method: string, path: string, body?: unknown, options: { signal?: AbortSignal; expectAuth?: boolean } = {}): Promise<T> {
+export async function request<T>(method: string, path: string, body?: unknown, options: { signal?: AbortSignal; expectAuth?: boolean } = {}): Promise<T> {
   const headers = requestHeaders(method);
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   let res: Response;

@@ -42,8 +42,9 @@ export const consoles: readonly ConsoleEntry[] = [
     prefix: '/compliance',
     label: 'Compliance console',
     icon: 'scale',
-    visibleTo: (u) => hasRole(u, 'system_admin') || hasRole(u, 'compliance_officer'),
-    load: () => import('./placeholder.tsx'),
+    // Auditors see its audit log section only.
+    visibleTo: (u) => hasRole(u, 'system_admin') || hasRole(u, 'compliance_officer') || hasRole(u, 'auditor'),
+    load: () => import('./compliance/index.tsx'),
   },
 ];
 
