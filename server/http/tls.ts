@@ -5,6 +5,7 @@ import path from 'node:path';
 import forge from 'node-forge';
 import type { Config } from '../config/schema.ts';
 import { tlsEnabled } from '../config/tls.ts';
+import { withFileLock } from '../lib/file-lock.ts';
 import type { Logger } from '../lib/logger.ts';
 
 /**
@@ -116,6 +117,12 @@ export function loadTls(config: Pick<Config, 'tls' | 'tlsCertFile' | 'tlsKeyFile
   }
   const host = new URL(config.siteUrl).hostname.replace(/^\[(.*)\]$/, '$1');
   const dir = path.join(config.dataDir, 'keys');
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  // Replicas sharing the keys folder: the first generates, the others read what it wrote.
+  return withFileLock(path.join(dir, 'tls.lock'), () => selfSigned(dir, host, logger));
+}
+
+function selfSigned(dir: string, host: string, logger: Logger): TlsMaterial {
   const keyFile = path.join(dir, 'tls.key');
   const certFile = path.join(dir, 'tls.crt');
   if (fs.existsSync(keyFile) && fs.existsSync(certFile)) {
@@ -125,7 +132,6 @@ export function loadTls(config: Pick<Config, 'tls' | 'tlsCertFile' | 'tlsKeyFile
     if (!reason) return { key, cert, source: 'self-signed', certFile, fingerprint256: fingerprint(cert) };
     logger.warn({ cert: certFile, reason }, 'replacing the self-signed TLS certificate');
   }
-  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   const pair = generateTlsCertificate(host);
   writeAtomically(keyFile, pair.key, 0o600);
   writeAtomically(certFile, pair.cert, 0o644);

@@ -1,9 +1,11 @@
+import { execFile } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import type { TLSSocket } from 'node:tls';
+import { promisify } from 'node:util';
 import { expect } from 'chai';
 import { WebSocket } from 'ws';
 import { ConfigError, loadConfig } from '../../server/config/load.ts';
@@ -35,6 +37,7 @@ function httpsRequest(url: string, options: { ca?: string; servername?: string; 
 }
 
 const silent = createLogger('silent');
+const execFileAsync = promisify(execFile);
 
 describe('HTTPS served directly (CUSTODIAN_TLS, CUSTODIAN_TLS_CERT_FILE)', function () {
   this.timeout(60_000);
@@ -123,6 +126,27 @@ describe('HTTPS served directly (CUSTODIAN_TLS, CUSTODIAN_TLS_CERT_FILE)', funct
       fs.writeFileSync(path.join(dataDir, 'keys', 'tls.crt'), expiring.cert);
       const renewed = loadTls(config('https://chat.example.test'), silent)!;
       expect(Date.parse(new crypto.X509Certificate(renewed.cert).validTo) - Date.now()).to.be.greaterThan(300 * 24 * 3600_000);
+    });
+  });
+
+  describe('replicas starting together on one shared keys folder', () => {
+    let dataDir: string;
+    before(() => (dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'custodian-tls-race-'))));
+    after(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+
+    it('all serve the one certificate the first of them generated, with its own key', async () => {
+      const script = `
+        import { loadTls } from ${JSON.stringify(path.resolve('server/http/tls.ts'))};
+        import { createLogger } from ${JSON.stringify(path.resolve('server/lib/logger.ts'))};
+        const tls = loadTls({ tls: 'self-signed', siteUrl: 'https://chat.example.test', dataDir: process.argv[1] }, createLogger('silent'));
+        process.stdout.write(JSON.stringify({ fingerprint: tls.fingerprint256, key: tls.key }));`;
+      const starts = Array.from({ length: 4 }, () => execFileAsync(process.execPath, ['--input-type=module', '-e', script, dataDir]));
+      const results = (await Promise.all(starts)).map((r) => JSON.parse(r.stdout) as { fingerprint: string; key: string });
+      expect(new Set(results.map((r) => r.fingerprint)).size).to.equal(1);
+      const cert = new crypto.X509Certificate(fs.readFileSync(path.join(dataDir, 'keys', 'tls.crt')));
+      expect(cert.fingerprint256).to.equal(results[0].fingerprint);
+      for (const r of results) expect(cert.checkPrivateKey(crypto.createPrivateKey(r.key))).to.equal(true);
+      expect(fs.existsSync(path.join(dataDir, 'keys', 'tls.lock'))).to.equal(false);
     });
   });
 
