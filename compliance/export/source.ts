@@ -63,8 +63,8 @@ export async function countUpdates(db: Knex | Knex.Transaction, from: ExportCurs
 
 let cursorSeq = 0;
 
-/** Streams a query through a server-side cursor in the surrounding transaction. */
-async function* streamRows(trx: Knex.Transaction, sql: string, bindings: Knex.RawBinding[], fetchRows = FETCH_ROWS): AsyncGenerator<Record<string, unknown>> {
+/** Streams a query through a server-side cursor in the surrounding transaction, one fetch of rows at a time. */
+async function* streamChunks(trx: Knex.Transaction, sql: string, bindings: Knex.RawBinding[], fetchRows = FETCH_ROWS): AsyncGenerator<Record<string, unknown>[]> {
   const name = `export_cursor_${++cursorSeq}`;
   await trx.raw(`DECLARE ${name} NO SCROLL CURSOR FOR ${sql}`, bindings);
   // Promise.resolve runs the query exactly once: a knex query runs again every time it is awaited.
@@ -76,12 +76,16 @@ async function* streamRows(trx: Knex.Transaction, sql: string, bindings: Knex.Ra
       // Ask for the next rows before handing these out, so PostgreSQL works while they are written.
       pending = rows.length < fetchRows ? undefined : fetch();
       pending?.catch(() => undefined);
-      for (const row of rows) yield row;
+      if (rows.length) yield rows;
     }
   } finally {
     await pending?.catch(() => undefined);
     await trx.raw(`CLOSE ${name}`).catch(() => undefined);
   }
+}
+
+async function* streamRows(trx: Knex.Transaction, sql: string, bindings: Knex.RawBinding[], fetchRows = FETCH_ROWS): AsyncGenerator<Record<string, unknown>> {
+  for await (const rows of streamChunks(trx, sql, bindings, fetchRows)) yield* rows;
 }
 
 const US = '\x1f';
@@ -94,6 +98,13 @@ function userOf(row: Record<string, unknown>, prefix = ''): ExportUser {
     email: String(row[`${prefix}email`] ?? ''),
     isBot: row[`${prefix}is_bot`] === true,
   };
+}
+
+export interface MessageOptions {
+  /** Each post's reactions (JSONL). */
+  reactions?: boolean;
+  /** Each post's props, whole (JSONL); other formats get `{}`. */
+  props?: boolean;
 }
 
 /** Message ordering each format wants: grouped by channel, by creation time, or by export key. */
@@ -194,15 +205,23 @@ export class BatchSource {
    * that is new to the archive (created after the job's start) also yields its creation, and a file
    * deleted in range from a live post yields a FileDeleted record.
    */
-  async *messages(order: MessageOrder, options: { reactions?: boolean } = {}): AsyncGenerator<ExportMessage> {
+  async *messages(order: MessageOrder, options: MessageOptions = {}): AsyncGenerator<ExportMessage> {
+    for await (const chunk of this.messageChunks(order, options)) yield* chunk;
+  }
+
+  /** The same messages, as arrays of one fetch each (cheaper to merge). */
+  async *messageChunks(order: MessageOrder, options: MessageOptions = {}): AsyncGenerator<ExportMessage[]> {
     const [ctes, bindings] = this.rangeCtes();
     const reactions = options.reactions
       ? `(SELECT json_agg(json_build_object('user_id', r.user_id, 'emoji_name', r.emoji_name, 'create_at', r.create_at, 'delete_at', r.delete_at) ORDER BY r.create_at, r.user_id, r.emoji_name) FROM reactions r WHERE r.post_id = p.id)`
       : 'NULL::json';
     const userCols = 'u.username, u.email, u.is_bot';
+    // Props are parsed only for the formats that carry them whole (JSONL); the rest need one of them.
+    const props = (alias: string) => (options.props ? `${alias}.props` : 'NULL::jsonb AS props');
+    const previewed = (alias: string) => `CASE WHEN jsonb_typeof(${alias}.props->'previewed_post') = 'string' THEN ${alias}.props->>'previewed_post' END`;
     const sql = `WITH ${ctes}
       SELECT 'post' AS source, p.id AS post_id, 0::bigint AS version_id, p.create_at, p.update_at, p.edit_at, p.delete_at, p.user_id, p.channel_id,
-             p.root_id, p.message, p.type, p.props, p.hashtags, ${userCols},
+             p.root_id, p.message, p.type, ${props('p')}, ${previewed('p')} AS previewed_post, p.hashtags, ${userCols},
              CASE WHEN p.file_ids <> '[]'::jsonb THEN (SELECT json_agg(json_build_object('id', f.id, 'name', f.name, 'path', f.path, 'size', f.size,
                'mime_type', f.mime_type, 'sha256', f.sha256, 'create_at', f.create_at, 'delete_at', f.delete_at) ORDER BY f.create_at, f.id)
                FROM file_infos f WHERE f.post_id = p.id) END AS files,
@@ -210,10 +229,14 @@ export class BatchSource {
       FROM rp p LEFT JOIN users u ON u.id = p.user_id LEFT JOIN channels c ON c.id = p.channel_id
       UNION ALL
       SELECT 'version', v.post_id, v.id, v.create_at, v.replaced_at, v.version_create_at, 0, v.user_id, v.channel_id,
-             v.root_id, v.message, v.type, v.props, '', ${userCols}, NULL::json, NULL::json, v.replaced_at, v.post_id, COALESCE(c.create_at, 0)
+             v.root_id, v.message, v.type, ${props('v')}, ${previewed('v')}, '', ${userCols}, NULL::json, NULL::json, v.replaced_at, v.post_id, COALESCE(c.create_at, 0)
       FROM rv v LEFT JOIN users u ON u.id = v.user_id LEFT JOIN channels c ON c.id = v.channel_id
       ORDER BY ${messageOrders[order]}`;
-    for await (const row of streamRows(this.trx, sql, bindings)) yield* this.toMessages(row);
+    for await (const rows of streamChunks(this.trx, sql, bindings)) {
+      const chunk: ExportMessage[] = [];
+      for (const row of rows) for (const message of this.toMessages(row)) chunk.push(message);
+      yield chunk;
+    }
   }
 
   private *toMessages(row: Record<string, unknown>): Generator<ExportMessage> {
@@ -233,7 +256,7 @@ export class BatchSource {
     const base: ExportMessage = {
       id: postId, postId, source: 'post', updateType: '', channelId: String(row.channel_id), user: userOf(row), createAt, updateAt, editAt, deleteAt,
       rootId: String(row.root_id ?? ''), editedNewMsgId: '', message: String(row.message ?? ''), postType: String(row.type ?? ''), props,
-      hashtags: String(row.hashtags ?? ''), files, reactions, previewsPost: typeof props.previewed_post === 'string' ? props.previewed_post : '',
+      hashtags: String(row.hashtags ?? ''), files, reactions, previewsPost: typeof row.previewed_post === 'string' ? row.previewed_post : '',
       key: { updateAt: Number(row.key_t), postId: String(row.key_id) },
     };
     if (row.source === 'version') {

@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { once } from 'node:events';
+import type { TransformOptions } from 'node:stream';
 import zlib from 'node:zlib';
 import { centralEntry, dosDateTime, zip64End } from './zip-layout.ts';
 
@@ -43,7 +44,9 @@ export class ZipEntryWriter {
 
   constructor(name: string, level: number, emit: (bytes: Buffer) => void) {
     this.name = name;
-    this.gzip = zlib.createGzip({ level, chunkSize: 64 * 1024, writableHighWaterMark: COMPRESSOR_QUEUE_BYTES });
+    // zlib streams hand their options to the Transform underneath, so the queue size applies.
+    const options: zlib.ZlibOptions & TransformOptions = { level, chunkSize: 64 * 1024, writableHighWaterMark: COMPRESSOR_QUEUE_BYTES };
+    this.gzip = zlib.createGzip(options);
     let skip = GZIP_HEADER_BYTES;
     let held = Buffer.alloc(0);
     let compressed = 0;

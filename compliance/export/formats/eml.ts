@@ -218,7 +218,7 @@ async function* mail(ctx: FormatContext, channel: ExportChannel, props: { n: num
 export const globalRelayFormat: ExportFormat = {
   name: 'globalrelay',
   async write(ctx) {
-    const messages = new Peekable(ctx.source.messages('channel'));
+    const messages = new Peekable(ctx.source.messageChunks('channel'));
     for await (const channel of ctx.source.channels('id')) {
       ctx.counts.channels++;
       const dir = await fsp.mkdtemp(path.join(ctx.tempDir, 'eml-'));

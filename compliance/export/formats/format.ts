@@ -59,23 +59,48 @@ export function countMessage(counts: BatchCounts, message: ExportMessage): void 
   else if (message.source === 'post') counts.posts++;
 }
 
-/** Pulls values from an async iterator one at a time with look-ahead (merging sorted streams). */
+/**
+ * Pulls values one at a time with look-ahead (merging sorted streams), from a stream of arrays of values
+ * (`Peekable.of` takes single values): then only a new chunk costs an asynchronous step.
+ */
 export class Peekable<T> {
-  private readonly iterator: AsyncIterator<T>;
-  private head: IteratorResult<T> | undefined;
+  private readonly chunks: AsyncIterator<T[]>;
+  private buffer: T[] = [];
+  private index = 0;
+  private done = false;
 
-  constructor(source: AsyncIterable<T>) {
-    this.iterator = source[Symbol.asyncIterator]();
+  constructor(chunks: AsyncIterable<T[]>) {
+    this.chunks = chunks[Symbol.asyncIterator]();
+  }
+
+  /** Over a stream of single values. */
+  static of<T>(source: AsyncIterable<T>): Peekable<T> {
+    return new Peekable(Peekable.chunked(source));
+  }
+
+  private static async *chunked<T>(source: AsyncIterable<T>): AsyncGenerator<T[]> {
+    for await (const value of source) yield [value];
   }
 
   async peek(): Promise<T | undefined> {
-    this.head ??= await this.iterator.next();
-    return this.head.done ? undefined : this.head.value;
+    while (this.index >= this.buffer.length) {
+      if (this.done) return undefined;
+      const next = await this.chunks.next();
+      if (next.done) {
+        this.done = true;
+        this.buffer = [];
+        this.index = 0;
+        return undefined;
+      }
+      this.buffer = next.value;
+      this.index = 0;
+    }
+    return this.buffer[this.index];
   }
 
   async next(): Promise<T | undefined> {
     const value = await this.peek();
-    this.head = undefined;
+    if (value !== undefined) this.index++;
     return value;
   }
 }

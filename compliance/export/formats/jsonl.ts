@@ -31,7 +31,7 @@ async function* jsonLines(ctx: FormatContext): AsyncGenerator<string> {
       participants: c.participants.map((p) => ({ user: user(p.user), join_time: p.joinTime, leave_time: p.leaveTime ?? null })),
     }) + '\n';
   }
-  for await (const m of ctx.source.messages('key', { reactions: true })) {
+  for await (const m of ctx.source.messages('key', { reactions: true, props: true })) {
     countMessage(ctx.counts, m);
     yield messageLine(ctx, m);
   }
