@@ -1,5 +1,5 @@
 import { WebSocket } from 'ws';
-import { frame } from './wire.ts';
+import { sendFrame, textFrame } from './frames.ts';
 
 /** Limits every connection applies; one shared object, so connections stay small. */
 export interface DeliveryLimits {
@@ -36,7 +36,7 @@ export class Connection {
   detachedAt = 0;
   /** When client activity last refreshed the session's last_activity_at. */
   lastTouchAt = 0;
-  private ring: string[] = [];
+  private ring: Buffer[] = [];
   /** Index of the oldest entry once the ring is full. */
   private ringStart = 0;
 
@@ -56,12 +56,12 @@ export class Connection {
    * using a sequence number when the client is slow or away, so the sequence never has gaps.
    * Returns the characters written to the socket.
    */
-  deliver(head: string, droppable: boolean, limits: DeliveryLimits): number {
+  deliver(head: Buffer, droppable: boolean, limits: DeliveryLimits): number {
     const socket = this.socket;
     if (droppable && (!socket || socket.bufferedAmount > limits.slowBytes)) return 0;
     const seq = this.nextSeq++;
     this.remember(head, limits.replaySize);
-    return socket ? this.write(socket, frame(head, seq), limits) : 0;
+    return socket ? this.write(socket, textFrame(head, seq), limits) : 0;
   }
 
   /** Sends a reply (not numbered, not remembered). */
@@ -78,7 +78,7 @@ export class Connection {
   replayFrom(seq: number, limits: DeliveryLimits): void {
     const oldest = this.nextSeq - this.ring.length;
     for (let s = seq; s < this.nextSeq && this.socket; s++) {
-      this.write(this.socket, frame(this.ring[(this.ringStart + s - oldest) % this.ring.length], s), limits);
+      this.write(this.socket, textFrame(this.ring[(this.ringStart + s - oldest) % this.ring.length], s), limits);
     }
   }
 
@@ -90,7 +90,7 @@ export class Connection {
     this.ringStart = 0;
   }
 
-  private remember(head: string, capacity: number): void {
+  private remember(head: Buffer, capacity: number): void {
     if (this.ring.length < capacity) {
       this.ring.push(head);
       return;
@@ -99,7 +99,8 @@ export class Connection {
     this.ringStart = (this.ringStart + 1) % capacity;
   }
 
-  private write(socket: WebSocket, text: string, limits: DeliveryLimits): number {
+  /** Writes a reply (text) or an event frame (from `textFrame`); returns the bytes written. */
+  private write(socket: WebSocket, data: string | Buffer, limits: DeliveryLimits): number {
     if (socket.readyState !== WebSocket.OPEN) return 0;
     if (socket.bufferedAmount > limits.maxBufferedBytes) {
       // A client that does not read is cut off rather than buffered without bound. The event is
@@ -107,7 +108,8 @@ export class Connection {
       socket.terminate();
       return 0;
     }
-    socket.send(text);
-    return text.length;
+    if (typeof data === 'string') socket.send(data);
+    else sendFrame(socket, data);
+    return data.length;
   }
 }

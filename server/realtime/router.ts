@@ -121,7 +121,7 @@ export class EventRouter {
   private deliver(event: ServerEvent, targets: Iterable<Connection>): void {
     const omit = event.broadcast?.omit_users;
     const droppable = droppableEvents.has(event.event);
-    let head: string | undefined;
+    let head: Buffer | undefined;
     for (const conn of targets) {
       if (omit && Object.hasOwn(omit, conn.userId)) continue;
       head ??= eventHead(event);

@@ -42,21 +42,16 @@ function wireBroadcast(b: Broadcast | undefined) {
 }
 
 /**
- * Serialises an event once, up to and including `"seq":`. Every recipient shares this string and
- * only appends its own sequence number and `}` (see `frame`).
+ * Serialises an event once, as UTF-8 bytes up to and including `"seq":`. Every recipient shares them
+ * and only adds its own sequence number and `}` (see frames.ts).
  */
-export function eventHead(event: ServerEvent): string {
+export function eventHead(event: ServerEvent): Buffer {
   const json = JSON.stringify({ event: event.event, data: event.data ?? {}, broadcast: wireBroadcast(event.broadcast) });
-  return json.slice(0, -1) + ',"seq":';
-}
-
-/** The text frame for one connection: the shared head plus this connection's sequence number. */
-export function frame(head: string, seq: number): string {
-  return head + seq + '}';
+  return Buffer.from(json.slice(0, -1) + ',"seq":');
 }
 
 /** The first event on a fresh connection (seq 0). */
-export function helloHead(connectionId: string, userId: string): string {
+export function helloHead(connectionId: string, userId: string): Buffer {
   return eventHead({
     event: 'hello',
     data: { connection_id: connectionId, server_version: serverVersion, server_hostname: serverHostname },
