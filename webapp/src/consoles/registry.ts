@@ -35,7 +35,7 @@ export const consoles: readonly ConsoleEntry[] = [
     label: 'System console',
     icon: 'gear',
     visibleTo: (u) => hasRole(u, 'system_admin') || hasRole(u, 'system_user_manager'),
-    load: () => import('./placeholder.tsx'),
+    load: () => import('./admin/index.tsx'),
   },
   {
     id: 'compliance',
