@@ -9,6 +9,7 @@ import { nowMs } from '../lib/clock.ts';
 import type { EventBus } from '../realtime/events.ts';
 import { getTeamMember } from '../teams/service.ts';
 import { addChannelMember, removeChannelMember } from './membership.ts';
+import { assertMayJoin, assertMayRemove, channelSyncable } from '../groups/constraints.ts';
 import type { ChannelRow } from './model.ts';
 import type { ChannelAccess } from './access.ts';
 
@@ -116,6 +117,7 @@ export async function addMemberToChannel(trx: Knex.Transaction, deps: ChannelDep
   if (!target || !teamMember || teamMember.delete_at > 0) {
     throw new ForbiddenError('api.channel.add_user.to.channel.failed.app_error', 'The user is not a member of the channel\'s team.');
   }
+  await assertMayJoin(trx, channelSyncable(channel), [userId]);
   return addChannelMember(trx, deps.events, afterCommit, { channel, userId, guest: isGuestRoles(target.roles) });
 }
 
@@ -125,6 +127,7 @@ export async function removeMemberFromChannel(trx: Knex.Transaction, deps: Chann
   if (channel.type === 'D' || channel.type === 'G') throw new InvalidInputError('api.channel.remove.direct.app_error', 'You cannot leave a direct or group message.');
   if (channel.name === 'town-square') throw new InvalidInputError('api.channel.remove.default.app_error', 'You cannot leave the default channel.');
   if (userId !== actor.userId) authorize(actor, channel.type === 'O' ? 'manage_public_channel_members' : 'manage_private_channel_members', access.resource);
+  await assertMayRemove(trx, channelSyncable(channel), { actorId: actor.userId, userId });
   const removed = await removeChannelMember(trx, deps.events, afterCommit, { channel, userId, removerId: actor.userId });
   if (!removed) throw new NotFoundError('app.channel.get_member.missing.app_error', 'That user is not a member of the channel.');
 }

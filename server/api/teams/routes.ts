@@ -11,6 +11,7 @@ import { nowMs } from '../../lib/clock.ts';
 import type { Services } from '../../services.ts';
 import { presentTeam, presentTeamMember, type TeamMemberRow, type TeamRow } from '../../teams/model.ts';
 import { addTeamMember, createTeam, getTeam, getTeamMember, removeTeamMember } from '../../teams/service.ts';
+import { assertMayJoin, assertMayRemove, teamSyncable } from '../../groups/constraints.ts';
 import { openAudit } from '../audited.ts';
 import { idParam, queryOf, routeKit } from '../kit.ts';
 import { pagingQuery } from '../users/schema.ts';
@@ -149,6 +150,7 @@ export function teamRoutes(services: Services): Router<AppState> {
       const selfJoin = user_id === actor.userId && team.type === 'O' && team.allow_open_invite && can(actor, 'join_public_teams', { kind: 'system' });
       if (!selfJoin) authorize(actor, 'add_user_to_team', resource);
       if (team.delete_at > 0) throw new ForbiddenError('api.team.add_user_to_team.archived', 'The team is archived.');
+      await assertMayJoin(trx, teamSyncable(team), [user_id]);
       return addTeamMember(trx, { events }, afterCommit, { team, userId: user_id });
     });
     sendJson(ctx, 201, presentTeamMember(member));
@@ -162,6 +164,7 @@ export function teamRoutes(services: Services): Router<AppState> {
     await audit.run(async (trx, afterCommit) => {
       const { team, resource } = await loadTeamAccess(trx, actor, teamId);
       if (userId !== actor.userId) authorize(actor, 'remove_user_from_team', resource);
+      await assertMayRemove(trx, teamSyncable(team), { actorId: actor.userId, userId });
       await removeTeamMember(trx, { events }, afterCommit, { team, userId, removerId: actor.userId });
     });
     sendOk(ctx);
