@@ -10,7 +10,7 @@ import { ErrorMessage, ListState, useAction, useLoad } from './shared.tsx';
 const PER_PAGE = 20;
 const stateLabels: Record<string, string> = { original: 'Message', edited: 'Edited', deleted: 'Deleted', prior_version: 'Prior version' };
 
-function Snippet({ highlight }: { highlight: string }) {
+export function Snippet({ highlight }: { highlight: string }) {
   return (
     <p className="cc-snippet">
       {snippetParts(highlight).map((part, i) => (part.marked ? <mark key={i}>{part.text}</mark> : <span key={i}>{part.text}</span>))}

@@ -22,7 +22,7 @@ export function VerificationResult({ result }: { result: JobVerification }) {
       <ul>
         {result.zips.map((z) => (
           <li key={z.file}>
-            <code>{z.file}</code>: {z.ok ? `${z.files_checked} files match the signed manifest` : `${z.problems.length} problem(s)`}
+            <code>{z.file}</code>: {z.ok ? (z.files_checked === 1 ? '1 file matches the signed manifest' : `${z.files_checked} files match the signed manifest`) : `${z.problems.length} problem(s)`}
             {z.signer_subject && (
               <span className="cc-muted">
                 {' '}· signed by {z.signer_subject}
