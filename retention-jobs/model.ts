@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import type { Actor } from '../server/auth/actor.ts';
 import type { Permission } from '../server/auth/permissions.ts';
 import type { Config } from '../server/config/schema.ts';
+import type { AppError } from '../server/lib/errors.ts';
 import type { Logger } from '../server/lib/logger.ts';
 import type { ByteRange } from '../server/files/storage.ts';
 import type { Services } from '../server/services.ts';
@@ -77,9 +78,10 @@ export interface JobContext {
   /**
    * Runs `work` in a transaction that also records `update`, but only while this worker still holds
    * the job's lease (otherwise nothing is committed and the job stops). Work and progress commit
-   * together or not at all. Throws (after committing) once the job has been told to stop.
+   * together or not at all. Throws (after committing) once the job has been told to stop. `options.db`:
+   * a pool of the handler's own to run the transaction on (the job row is the same database's).
    */
-  checkpoint<T>(update: JobUpdate, work?: (trx: Knex.Transaction) => Promise<T>): Promise<T | undefined>;
+  checkpoint<T>(update: JobUpdate, work?: (trx: Knex.Transaction) => Promise<T>, options?: { db?: Knex }): Promise<T | undefined>;
   /** Throws when the job has been told to stop (call between steps). */
   throwIfStopped(): void;
 }
@@ -114,4 +116,9 @@ export interface JobTypeDefinition {
   run(ctx: JobContext): Promise<JobOutcome>;
   /** The downloadable result of a job for `actor` (who has the download permission), if it has one. */
   download?(services: Services, job: JobRow, actor: Actor): Promise<JobDownload | undefined>;
+  /**
+   * Records a refused download of a job of this type (no permission, nothing to download yet) on its
+   * own, since no action happens to carry the record. A failure here is logged, never shown instead.
+   */
+  onDownloadRefused?(services: Services, job: JobRow, actor: Actor, error: AppError): Promise<void>;
 }

@@ -161,10 +161,10 @@ export class JobWorker {
       services: this.services,
       signal: controller.signal,
       throwIfStopped: () => controller.signal.throwIfAborted(),
-      async checkpoint<T>(update: JobUpdate, work?: (trx: Knex.Transaction) => Promise<T>): Promise<T | undefined> {
+      async checkpoint<T>(update: JobUpdate, work?: (trx: Knex.Transaction) => Promise<T>, options?: { db?: Knex }): Promise<T | undefined> {
         controller.signal.throwIfAborted();
         try {
-          const { result, status } = await db.transaction(async (trx) => {
+          const { result, status } = await (options?.db ?? db).transaction(async (trx) => {
             // The fence: locks the job row and fails unless this worker still holds the lease.
             const status = await renewLease(trx, job.id, token, leaseMs, update);
             return { result: work ? await work(trx) : undefined, status };

@@ -20,6 +20,7 @@ import { loadTls } from './http/tls.ts';
 import { apiRouters, rootRouters } from './api/index.ts';
 import { startOutgoingWebhooks } from './integrations/outgoing-dispatch.ts';
 import { startBackgroundJobs } from './job-types.ts';
+import { startSearchIndexing } from './search/active-index.ts';
 import { attachWebSocket } from './realtime/websocket-server.ts';
 import { PgEventRelay } from './realtime/cluster-relay.ts';
 import { shareSessionInvalidations } from './realtime/cluster-sessions.ts';
@@ -115,6 +116,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     const stopSharingSessions = shareSessionInvalidations(services.events, relay.origin);
     cleanups.unshift(async () => stopSharingSessions());
     cleanups.unshift(startOutgoingWebhooks(services));
+    cleanups.unshift(await startSearchIndexing(services));
     cleanups.unshift(await startBackgroundJobs(services));
 
     const httpApp = createHttpApp({

@@ -1,7 +1,8 @@
 import type { Knex } from 'knex';
 import { recordAudit } from '../../audit/index.ts';
-import { OpenSearchBackend } from '../../server/search/opensearch-backend.ts';
+import { searchIndexOf } from '../../server/search/active-index.ts';
 import type { JobTypeDefinition } from '../model.ts';
+import { openPurgeConnection } from './low-priority.ts';
 import { newPurgeState, runRetentionPurge, type PurgeState } from './purge.ts';
 
 function totalsData(state: PurgeState): Record<string, string> {
@@ -31,27 +32,29 @@ export const dataRetentionJob: JobTypeDefinition = {
     const saved = (job.state as { purge?: PurgeState }).purge;
     const state = saved ?? newPurgeState(Date.now());
     // With OpenSearch as the search backend, purged posts leave its index too.
-    const index = services.config.opensearchUrl ? new OpenSearchBackend({ url: services.config.opensearchUrl, index: services.config.opensearchIndex }) : undefined;
+    const index = searchIndexOf(services);
+    const connection = openPurgeConnection(services.db, services.logger);
     try {
       const final = await runRetentionPurge(
         {
           db: services.db, store: services.files, logger: services.logger.child({ job_id: job.id }), nodeId: services.config.nodeId, events: services.events,
-          ...(index ? { onPostsDeleted: (ids: string[]) => index.removePosts(ids) } : {}),
+          ...(index ? { onPostsDeleted: (ids: string[]) => index.removePurged(ids) } : {}),
         },
         state,
         {
           batchSize: services.config.retentionBatchSize,
           pauseMs: services.config.retentionBatchPauseMs,
+          lowPriority: connection.lowPriority,
           actorId: job.created_by,
           jobId: job.id,
           signal: ctx.signal,
           transact: async <T>(s: PurgeState, work: (trx: Knex.Transaction) => Promise<T>) =>
-            (await ctx.checkpoint({ state: { purge: s }, data: totalsData(s) }, work)) as T,
+            (await ctx.checkpoint({ state: { purge: s }, data: totalsData(s) }, work, { db: connection.db })) as T,
         },
       );
       return { status: 'success', data: { ...totalsData(final), now: String(final.now) } };
     } finally {
-      await index?.close();
+      await connection.close();
     }
   },
 };

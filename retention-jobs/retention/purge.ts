@@ -55,11 +55,14 @@ export interface PurgeDeps {
 export interface PurgeOptions {
   batchSize: number;
   /**
-   * The least pause between batches. The pause is at least as long as the batch just took, too, so
+   * The least pause between batches. The pause is also at least as long as the batch just took, so
    * the purge keeps to half of one database connection's time: when live traffic slows a batch down,
-   * the purge backs off with it.
+   * the purge backs off with it. When `lowPriority()` says the batches' backend already yields the
+   * CPU to live traffic (low-priority.ts), the pause is only as long as the batch took beyond the
+   * fastest batch of the run: the time live traffic took from it.
    */
   pauseMs: number;
+  lowPriority?: () => boolean;
   /** Who asked for the run ('' for the schedule) and which job it is, for the audit records. */
   actorId: string;
   jobId: string;
@@ -134,6 +137,18 @@ async function audit(trx: Knex.Transaction, deps: PurgeDeps, options: PurgeOptio
   });
 }
 
+/**
+ * Whether any hold is in force. Asked after the hold/purge lock is taken, so the answer holds for the
+ * whole batch (a hold being created waits for the batch to commit). With none, the per-row coverage
+ * predicate is left out of the statement: it is most of the cost of choosing rows, and of planning.
+ */
+async function anyActiveHold(trx: Knex.Transaction): Promise<boolean> {
+  const { rows } = await trx.raw('SELECT EXISTS (SELECT 1 FROM legal_holds WHERE released_at = 0) AS any');
+  return Boolean(rows[0].any);
+}
+
+const NO_HOLD = { sql: 'false', bindings: [] };
+
 // The summary of a batch, computed in the statement that did it: the batch's rows never travel to
 // this process (which also serves HTTP), only counts, the last key, the digest and the channels.
 const DIGEST = (source: string, column: string) =>
@@ -150,7 +165,7 @@ const DIGEST = (source: string, column: string) =>
 async function postBatch(trx: Knex.Transaction, deps: PurgeDeps, options: PurgeOptions, pass: ReturnType<typeof postPasses>[number], from: { at: number; id: string }): Promise<BatchResult> {
   await lockHoldsAgainstPurge(trx);
   await options.afterLock?.();
-  const held = heldSql({ user: 'p.user_id', channel: 'p.channel_id', at: 'p.create_at', post: { id: 'p.id', vector: 'p.search_vector' } });
+  const held = (await anyActiveHold(trx)) ? heldSql({ user: 'p.user_id', channel: 'p.channel_id', at: 'p.create_at', post: { id: 'p.id', vector: 'p.search_vector' } }) : NO_HOLD;
   const { rows } = await trx.raw(
     `WITH cand AS (
        SELECT p.ctid AS row_id, p.id, p.create_at, p.is_pinned, ${held.sql} AS held
@@ -161,9 +176,10 @@ async function postBatch(trx: Knex.Transaction, deps: PurgeDeps, options: PurgeO
        DELETE FROM posts p USING cand WHERE p.ctid = cand.row_id AND NOT cand.held AND NOT (?::boolean AND cand.is_pinned)
        RETURNING p.id, p.root_id, p.channel_id, p.delete_at, p.update_at <> p.create_at AS changed,
                  jsonb_array_length(p.file_ids) > 0 AS has_files, GREATEST(p.create_at, p.last_reply_at) AS shown_until),
-     versions_gone AS (DELETE FROM post_versions v USING gone g WHERE g.changed AND v.post_id = g.id RETURNING 1),
-     reactions_gone AS (DELETE FROM reactions r USING gone g WHERE g.changed AND r.post_id = g.id RETURNING 1),
-     files_gone AS (DELETE FROM file_infos f USING gone g WHERE (g.changed OR g.has_files) AND f.post_id = g.id RETURNING f.id, f.path),
+     changed AS MATERIALIZED (SELECT ARRAY(SELECT id FROM gone WHERE changed) AS ids, ARRAY(SELECT id FROM gone WHERE changed OR has_files) AS with_files),
+     versions_gone AS (DELETE FROM post_versions v USING changed c WHERE v.post_id = ANY(c.ids) RETURNING 1),
+     reactions_gone AS (DELETE FROM reactions r USING changed c WHERE r.post_id = ANY(c.ids) RETURNING 1),
+     files_gone AS (DELETE FROM file_infos f USING changed c WHERE f.post_id = ANY(c.with_files) RETURNING f.id, f.path),
      removals AS (INSERT INTO retention_file_removals (storage_key, file_id, create_at) SELECT path, id, ? FROM files_gone RETURNING 1),
      replies_gone AS (SELECT root_id, count(*) AS n FROM gone WHERE root_id <> '' AND delete_at = 0 GROUP BY root_id),
      roots_fixed AS (
@@ -189,7 +205,7 @@ async function postBatch(trx: Knex.Transaction, deps: PurgeDeps, options: PurgeO
 async function fileBatch(trx: Knex.Transaction, deps: PurgeDeps, options: PurgeOptions, pass: { key: string; cutoff: number; keepPinned: boolean }, from: { at: number; id: string }): Promise<BatchResult> {
   await lockHoldsAgainstPurge(trx);
   await options.afterLock?.();
-  const held = fileHeldSql({ postId: 'f.post_id', creator: 'f.creator_id', channel: 'f.channel_id', at: 'f.create_at' });
+  const held = !(await anyActiveHold(trx)) ? NO_HOLD : fileHeldSql({ postId: 'f.post_id', creator: 'f.creator_id', channel: 'f.channel_id', at: 'f.create_at' });
   const { rows } = await trx.raw(
     `WITH cand AS (
        SELECT f.ctid AS row_id, f.id, f.create_at, ${held.sql} AS held,
@@ -285,6 +301,7 @@ export async function runRetentionPurge(deps: PurgeDeps, start: PurgeState, opti
     const pass = { key: 'files', cutoff: files, keepPinned: plan.global.keep_pinned };
     passes.push({ ...pass, run: (trx, from) => fileBatch(trx, deps, options, pass, from) });
   }
+  let fastestMs = Infinity;
   for (const pass of passes) {
     if (state.done.includes(pass.key)) continue;
     let from = state.current?.key === pass.key ? { at: state.current.at, id: state.current.id } : { at: -1, id: '' };
@@ -308,7 +325,9 @@ export async function runRetentionPurge(deps: PurgeDeps, start: PurgeState, opti
       if (result.ids?.length && pass.key !== 'files') await deps.onPostsDeleted?.(result.ids);
       if (deps.events) for (const channelId of await pageHorizons.stale(result.channels)) deps.events.publish({ event: 'post_deleted', internal: true, data: { channel_id: channelId, retention: true }, broadcast: { channel_id: channelId } });
       onBatch?.(state);
-      if (options.pauseMs > 0) await sleep(Math.max(options.pauseMs, batchMs), undefined, { signal: options.signal });
+      fastestMs = Math.min(fastestMs, batchMs);
+      const backOffMs = options.lowPriority?.() ? batchMs - fastestMs : batchMs;
+      if (options.pauseMs > 0) await sleep(Math.max(options.pauseMs, backOffMs), undefined, { signal: options.signal });
     }
     state.done.push(pass.key);
     state.current = undefined;

@@ -10,6 +10,8 @@ export interface BackendQuery {
   /** Only these channels (e.g. those the searcher may read); undefined: every channel. */
   channelIds?: string[];
   excludeChannelIds?: string[];
+  /** Only channels of these teams. */
+  teamIds?: string[];
   userIds?: string[];
   excludeUserIds?: string[];
   /** Sent at or after, and before (epoch ms). */

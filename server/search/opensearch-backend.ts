@@ -57,6 +57,7 @@ export function searchBody(q: BackendQuery): Record<string, unknown> {
   if (!q.includeDeleted) filter.push({ term: { delete_at: 0 } });
   if (!q.includeVersions) filter.push({ term: { current: 1 } });
   if (q.channelIds) filter.push({ terms: { channel_id: q.channelIds } });
+  if (q.teamIds) filter.push({ terms: { team_id: q.teamIds } });
   if (q.excludeChannelIds?.length) mustNot.push({ terms: { channel_id: q.excludeChannelIds } });
   if (q.userIds) filter.push({ terms: { user_id: q.userIds } });
   if (q.excludeUserIds?.length) mustNot.push({ terms: { user_id: q.excludeUserIds } });
@@ -78,7 +79,8 @@ export class OpenSearchBackend implements SearchBackend {
   private readonly client: Client;
 
   constructor(options: { url: string; index: string }) {
-    this.client = new Client({ node: options.url });
+    // A search request waits for a failing cluster only briefly: the caller falls back to PostgreSQL.
+    this.client = new Client({ node: options.url, requestTimeout: 10_000, maxRetries: 1 });
     this.index_ = options.index;
   }
 
@@ -148,6 +150,24 @@ export async function documentsFor(db: Knex | Knex.Transaction, postIds: string[
 }
 
 /**
+ * One step of indexing from PostgreSQL: the next `batchSize` posts after `since` in (update_at, id)
+ * order, with their prior versions. Returns where it got to (undefined when there was nothing left)
+ * and how many documents it sent.
+ */
+export async function indexNextBatch(
+  db: Knex | Knex.Transaction,
+  backend: SearchBackend,
+  since: { updateAt: number; id: string },
+  batchSize = 2000,
+): Promise<{ at?: { updateAt: number; id: string }; documents: number }> {
+  const rows = (await db('posts').whereRaw('(update_at, id) > (?, ?)', [since.updateAt, since.id]).orderBy([{ column: 'update_at' }, { column: 'id' }]).limit(batchSize).select('id', 'update_at')) as { id: string; update_at: string }[];
+  if (rows.length === 0) return { documents: 0 };
+  const docs = await documentsFor(db, rows.map((r) => r.id));
+  await backend.index(docs);
+  return { at: { updateAt: Number(rows.at(-1)!.update_at), id: rows.at(-1)!.id }, documents: docs.length };
+}
+
+/**
  * Rebuilds a backend's index from PostgreSQL, in keyset batches of posts by (update_at, id); also
  * the incremental catch-up: pass `since` (the last (update_at, id) indexed) to index only what
  * changed after it. Returns the position reached.
@@ -160,12 +180,10 @@ export async function reindexFromDatabase(
   let at = options.since ?? { updateAt: -1, id: '' };
   let documents = 0;
   for (;;) {
-    const rows = (await db('posts').whereRaw('(update_at, id) > (?, ?)', [at.updateAt, at.id]).orderBy([{ column: 'update_at' }, { column: 'id' }]).limit(options.batchSize ?? 2000).select('id', 'update_at')) as { id: string; update_at: string }[];
-    if (rows.length === 0) break;
-    const docs = await documentsFor(db, rows.map((r) => r.id));
-    await backend.index(docs);
-    documents += docs.length;
-    at = { updateAt: Number(rows.at(-1)!.update_at), id: rows.at(-1)!.id };
+    const step = await indexNextBatch(db, backend, at, options.batchSize);
+    if (!step.at) break;
+    documents += step.documents;
+    at = step.at;
     options.onBatch?.(documents);
   }
   await backend.refresh();

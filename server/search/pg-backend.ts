@@ -17,6 +17,7 @@ function matchSql(q: BackendQuery): { sql: string; bindings: Knex.RawBinding[] }
     if (!q.includeDeleted) add('p.delete_at = 0');
     if (q.channelIds) add('p.channel_id = ANY(?::varchar[])', q.channelIds);
     if (q.excludeChannelIds?.length) add('NOT (p.channel_id = ANY(?::varchar[]))', q.excludeChannelIds);
+    if (q.teamIds) add('p.channel_id IN (SELECT id FROM channels WHERE team_id = ANY(?::varchar[]))', q.teamIds);
     if (q.userIds) add('p.user_id = ANY(?::varchar[])', q.userIds);
     if (q.excludeUserIds?.length) add('NOT (p.user_id = ANY(?::varchar[]))', q.excludeUserIds);
     if (q.from !== undefined) add('p.create_at >= ?', q.from);
