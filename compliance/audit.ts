@@ -1,9 +1,16 @@
 import type { Knex } from 'knex';
+import type { AuditError } from '../audit/record.ts';
 import { recordAudit } from '../audit/store.ts';
+import { auditErrorOf } from '../server/api/audited.ts';
+import type { AppError } from '../server/lib/errors.ts';
+import type { Logger } from '../server/lib/logger.ts';
 
 /** A compliance action worth an audit record: who, what, on which job or report, with what result. */
 export interface ComplianceAuditRecord {
-  action: 'export_run_requested' | 'export_run_finished' | 'export_downloaded' | 'report_requested' | 'report_downloaded';
+  action: 'export_run_requested' | 'export_run_finished' | 'export_run_failed' | 'export_downloaded' | 'report_requested' | 'report_downloaded';
+  /** 'fail': the action was refused or failed (a denied download, a run that stopped in error). */
+  status?: 'success' | 'fail';
+  error?: AuditError;
   /** The user who acted ('' for the scheduler, a worker or the command line). */
   actorId: string;
   /** Where the request came from, when it came over HTTP. */
@@ -24,7 +31,8 @@ export interface ComplianceAuditRecord {
 export async function recordComplianceAudit(trx: Knex | Knex.Transaction, record: ComplianceAuditRecord): Promise<void> {
   await recordAudit(trx, {
     event_name: `compliance_${record.action}`,
-    status: 'success',
+    status: record.status ?? 'success',
+    ...(record.error ? { error: record.error } : {}),
     actor: { user_id: record.actorId, ip_address: record.ipAddress ?? '' },
     event: {
       object_type: record.reportId ? 'compliance_report' : 'job',
@@ -32,4 +40,17 @@ export async function recordComplianceAudit(trx: Knex | Knex.Transaction, record
     },
     meta: { api_path: record.apiPath ?? '', node_id: record.nodeId ?? '' },
   });
+}
+
+/**
+ * Records a refused or failed compliance action (a denied download, a run that stopped in error) on
+ * its own: the action did not happen, so there is no transaction of its to join. If the record cannot
+ * be written, that is logged and the caller's own error still goes to the client.
+ */
+export async function recordComplianceFailure(services: { db: Knex; logger: Logger }, record: Omit<ComplianceAuditRecord, 'status' | 'error'>, err: AppError | Error): Promise<void> {
+  try {
+    await recordComplianceAudit(services.db, { ...record, status: 'fail', error: auditErrorOf(err) });
+  } catch (auditErr) {
+    services.logger.error({ err: auditErr, action: record.action, job_id: record.jobId, report_id: record.reportId }, 'could not record a failed compliance action in the audit log');
+  }
 }

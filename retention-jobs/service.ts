@@ -1,10 +1,10 @@
 import type { Knex } from 'knex';
 import type { Actor } from '../server/auth/actor.ts';
 import { authorize, can } from '../server/auth/policy.ts';
-import { InvalidInputError, NotFoundError } from '../server/lib/errors.ts';
+import { AppError, InvalidInputError, NotFoundError } from '../server/lib/errors.ts';
 import type { Services } from '../server/services.ts';
 import type { JobDownload, JobRow, JobTypeDefinition } from './model.ts';
-import { getJobRow, insertJob, listJobRows, requestJobCancel } from './store.ts';
+import { findJob, getJobRow, insertJob, listJobRows, requestJobCancel } from './store.ts';
 
 /** The job types a process knows, by name. */
 export type JobTypes = ReadonlyMap<string, JobTypeDefinition>;
@@ -69,12 +69,24 @@ export async function cancelJob(db: Knex, types: JobTypes, actor: Actor, id: str
   return requestJobCancel(db, id);
 }
 
-/** The downloadable result of a job, when the actor may download it. */
+/**
+ * The downloadable result of a job, when the actor may download it. A refused attempt on an existing
+ * job (not readable, not downloadable, no permission, nothing yet) goes to the type's audit hook.
+ */
 export async function jobDownload(services: Services, types: JobTypes, actor: Actor, id: string): Promise<{ job: JobRow; download: JobDownload }> {
-  const { job, definition } = await readableJob(services.db, types, actor, id);
-  if (!definition.download || !definition.permissions.download) throw new InvalidInputError('api.job.download.not_downloadable.app_error', 'Jobs of this type have nothing to download.');
-  authorize(actor, definition.permissions.download, system);
-  const download = await definition.download(services, job, actor);
-  if (!download) throw new NotFoundError('api.job.download.no_file.app_error', 'This job has no file to download (yet).');
-  return { job, download };
+  const job = await findJob(services.db, id);
+  const definition = job ? types.get(job.type) : undefined;
+  try {
+    if (!job || !definition || !can(actor, definition.permissions.read, system)) throw new NotFoundError('app.job.get.app_error', 'Unable to find the job.');
+    if (!definition.download || !definition.permissions.download) throw new InvalidInputError('api.job.download.not_downloadable.app_error', 'Jobs of this type have nothing to download.');
+    authorize(actor, definition.permissions.download, system);
+    const download = await definition.download(services, job, actor);
+    if (!download) throw new NotFoundError('api.job.download.no_file.app_error', 'This job has no file to download (yet).');
+    return { job, download };
+  } catch (err) {
+    if (job && definition?.onDownloadRefused && err instanceof AppError) {
+      await definition.onDownloadRefused(services, job, actor, err).catch((auditErr: unknown) => services.logger.error({ err: auditErr, job_id: job.id }, 'could not record a refused download in the audit log'));
+    }
+    throw err;
+  }
 }

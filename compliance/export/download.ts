@@ -2,7 +2,8 @@ import path from 'node:path';
 import type { JobDownload, JobRow } from '../../retention-jobs/index.ts';
 import type { Actor } from '../../server/auth/actor.ts';
 import type { Services } from '../../server/services.ts';
-import { recordComplianceAudit } from '../audit.ts';
+import { recordComplianceAudit, recordComplianceFailure } from '../audit.ts';
+import type { AppError } from '../../server/lib/errors.ts';
 import { StoredZipBundle } from './bundle.ts';
 import { ExportStorage } from './storage.ts';
 
@@ -40,4 +41,11 @@ export async function exportDownload(services: Services, job: JobRow, actor: Act
   );
   const etag = `"${batches.map((b) => b.sha256.slice(0, 16)).join('')}"`.slice(0, 130);
   return { name: `${folder}.zip`, size: bundle.size, contentType: 'application/zip', etag, open: async (range) => bundle.open(range) };
+}
+
+/** A refused download of an export job (not allowed, nothing to download yet): audited with who tried. */
+export async function exportDownloadRefused(services: Services, job: JobRow, actor: Actor, err: AppError): Promise<void> {
+  await recordComplianceFailure(services, {
+    action: 'export_downloaded', actorId: actor.userId, ipAddress: actor.ipAddress, jobId: job.id, apiPath: `/api/v4/jobs/${job.id}/download`, nodeId: services.config.nodeId, details: {},
+  }, err);
 }

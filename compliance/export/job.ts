@@ -1,7 +1,7 @@
 import type { JobTypeDefinition } from '../../retention-jobs/index.ts';
 import { InvalidInputError } from '../../server/lib/errors.ts';
 import { recordComplianceAudit } from '../audit.ts';
-import { exportDownload } from './download.ts';
+import { exportDownload, exportDownloadRefused } from './download.ts';
 import { exportFormats, type ExportFormatName } from './formats/format.ts';
 import { runMessageExport, type ExportJobData } from './runner.ts';
 
@@ -36,4 +36,5 @@ export const messageExportJob: JobTypeDefinition = {
   },
   run: runMessageExport,
   download: exportDownload,
+  onDownloadRefused: exportDownloadRefused,
 };

@@ -7,7 +7,7 @@ import type { JobContext, JobOutcome } from '../../retention-jobs/index.ts';
 import { NotFoundError } from '../../server/lib/errors.ts';
 import type { Services } from '../../server/services.ts';
 import { version } from '../../server/lib/version.ts';
-import { recordComplianceAudit } from '../audit.ts';
+import { recordComplianceAudit, recordComplianceFailure } from '../audit.ts';
 import { ensureExportKeyAsync, loadExportKey, type ExportKey } from '../custody/keys.ts';
 import { buildManifest } from '../custody/manifest.ts';
 import { signDetached } from '../custody/signature.ts';
@@ -204,6 +204,22 @@ async function removeStaleTemps(storage: ExportStorage, jobId: string): Promise<
  * commit rewrites the same batch, a crash after it resumes with the next one. No gap, no duplicate.
  */
 export async function runMessageExport(ctx: JobContext): Promise<JobOutcome> {
+  try {
+    return await exportAllBatches(ctx);
+  } catch (err) {
+    // A job told to stop (canceled, shutting down, taken over) has not failed: it resumes or ends elsewhere.
+    if (!ctx.signal.aborted) {
+      const { services, job } = ctx;
+      await recordComplianceFailure(services, {
+        action: 'export_run_failed', actorId: job.created_by, jobId: job.id, apiPath: 'job:message_export', nodeId: services.config.nodeId,
+        details: { format: (job.data as unknown as ExportJobData).format, error: (err as Error)?.message ?? String(err) },
+      }, err as Error);
+    }
+    throw err;
+  }
+}
+
+async function exportAllBatches(ctx: JobContext): Promise<JobOutcome> {
   const { services, job } = ctx;
   const { db, config, logger } = services;
   const data = job.data as unknown as ExportJobData;

@@ -2,10 +2,10 @@ import type { Knex } from 'knex';
 import { insertJob, type JobDownload } from '../../retention-jobs/index.ts';
 import type { Actor } from '../../server/auth/actor.ts';
 import { authorize } from '../../server/auth/policy.ts';
-import { InvalidInputError, NotFoundError } from '../../server/lib/errors.ts';
+import { AppError, InvalidInputError, NotFoundError } from '../../server/lib/errors.ts';
 import { newId } from '../../server/lib/ids.ts';
 import type { Services } from '../../server/services.ts';
-import { recordComplianceAudit } from '../audit.ts';
+import { recordComplianceAudit, recordComplianceFailure } from '../audit.ts';
 import { ExportStorage } from '../export/storage.ts';
 import { complianceReportJob, type ReportRow } from './report.ts';
 
@@ -47,14 +47,22 @@ export async function getReport(db: Knex, actor: Actor, id: string): Promise<Rep
   return row;
 }
 
-/** A finished report's zip for download (audited before any byte is sent). */
+/**
+ * A finished report's zip for download (audited before any byte is sent). A refused attempt (no
+ * permission, no such report, not ready) is audited too, on its own, with who tried.
+ */
 export async function reportDownload(services: Services, actor: Actor, id: string): Promise<JobDownload> {
-  const report = await getReport(services.db, actor, id);
-  authorize(actor, 'download_compliance_export_result', system);
-  if (report.status !== 'finished' || !report.file_key) throw new NotFoundError('api.compliance.download.not_ready.app_error', `The report is not ready (${report.status}).`);
-  await services.db.transaction((trx) =>
-    recordComplianceAudit(trx, { action: 'report_downloaded', actorId: actor.userId, ipAddress: actor.ipAddress, reportId: id, apiPath: `/api/v4/compliance/reports/${id}/download`, nodeId: services.config.nodeId, details: { sha256: report.sha256 } }),
-  );
+  const audit = { actorId: actor.userId, ipAddress: actor.ipAddress, reportId: id, apiPath: `/api/v4/compliance/reports/${id}/download`, nodeId: services.config.nodeId };
+  let report: ReportRow;
+  try {
+    report = await getReport(services.db, actor, id);
+    authorize(actor, 'download_compliance_export_result', system);
+    if (report.status !== 'finished' || !report.file_key) throw new NotFoundError('api.compliance.download.not_ready.app_error', `The report is not ready (${report.status}).`);
+  } catch (err) {
+    if (err instanceof AppError) await recordComplianceFailure(services, { action: 'report_downloaded', ...audit, details: {} }, err);
+    throw err;
+  }
+  await services.db.transaction((trx) => recordComplianceAudit(trx, { action: 'report_downloaded', ...audit, details: { sha256: report.sha256 } }));
   const storage = new ExportStorage(services.config.dataDir);
   const day = new Date(report.create_at).toISOString().slice(0, 10);
   return { name: `adhoc-${day}-${id}.zip`, size: Number(report.size), contentType: 'application/zip', etag: `"${report.sha256}"`, open: (range) => storage.open(report.file_key, range) };

@@ -30,7 +30,8 @@ export function auditContext(ctx: AuditedRequest, nodeId: string): { actor: Audi
   return { actor, meta: { api_path: ctx.path, node_id: nodeId } };
 }
 
-function errorOf(err: unknown): AuditError {
+/** The error part of an audit record for what a failed action threw. */
+export function auditErrorOf(err: unknown): AuditError {
   const e = translatePgError(err);
   if (e instanceof AppError) return { id: e.id, description: e.message, status_code: statusOf(e) };
   return { id: 'api.context.internal_error.app_error', description: 'internal error', status_code: 500 };
@@ -110,7 +111,7 @@ export class AuditEntry {
     if (this.failureRecorded) return;
     this.failureRecorded = true;
     try {
-      await this.write(this.services.db, 'fail', errorOf(err));
+      await this.write(this.services.db, 'fail', auditErrorOf(err));
     } catch (auditErr) {
       this.services.logger.error({ err: auditErr, event_name: this.eventName }, 'could not record a failed attempt in the audit log');
     }
