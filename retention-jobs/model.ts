@@ -78,9 +78,10 @@ export interface JobContext {
   /**
    * Runs `work` in a transaction that also records `update`, but only while this worker still holds
    * the job's lease (otherwise nothing is committed and the job stops). Work and progress commit
-   * together or not at all. Throws (after committing) once the job has been told to stop.
+   * together or not at all. Throws (after committing) once the job has been told to stop. `options.db`:
+   * a pool of the handler's own to run the transaction on (the job row is the same database's).
    */
-  checkpoint<T>(update: JobUpdate, work?: (trx: Knex.Transaction) => Promise<T>): Promise<T | undefined>;
+  checkpoint<T>(update: JobUpdate, work?: (trx: Knex.Transaction) => Promise<T>, options?: { db?: Knex }): Promise<T | undefined>;
   /** Throws when the job has been told to stop (call between steps). */
   throwIfStopped(): void;
 }
