@@ -141,6 +141,9 @@ export class EmbeddedPostgres {
           '--locale-provider=builtin',
           '--builtin-locale=C.UTF-8',
           '--lc-messages=C',
+          // One syncfs() for the new cluster instead of an fsync per file: as durable, and it takes
+          // seconds off a first start on slow disks.
+          '--sync-method=syncfs',
         ],
         { ...this.spawnOptions(), encoding: 'utf8', env: { ...process.env, LC_ALL: 'C' } },
       );
