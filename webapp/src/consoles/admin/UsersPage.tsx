@@ -16,9 +16,16 @@ export interface UserActions {
   onRevokeSessions(user: AdminUser): void;
 }
 
-/** The table of users; each action button names its user for screen readers. */
+/**
+ * The table of users; each action button names its user for screen readers. While an action runs the
+ * buttons are only marked busy, not disabled: disabling the focused button would drop keyboard focus.
+ */
 export function UsersTable({ users, me, actions }: { users: AdminUser[]; me: User; actions: UserActions }) {
   if (users.length === 0) return <p className="admin-empty">No users match.</p>;
+  const when = (action: (u: AdminUser) => void, u: AdminUser) => () => {
+    if (!actions.busy) action(u);
+  };
+  const busy = actions.busy || undefined;
   return (
     <table className="admin-table">
       <caption className="visually-hidden">Users</caption>
@@ -48,17 +55,17 @@ export function UsersTable({ users, me, actions }: { users: AdminUser[]; me: Use
               </td>
               <td className="admin-actions">
                 {!self && (
-                  <button type="button" className={active ? 'danger' : undefined} disabled={actions.busy} aria-label={`${active ? 'Deactivate' : 'Activate'} ${u.username}`} onClick={() => actions.onToggleActive(u)}>
+                  <button type="button" className={active ? 'danger' : undefined} aria-disabled={busy} aria-label={`${active ? 'Deactivate' : 'Activate'} ${u.username}`} onClick={when(actions.onToggleActive, u)}>
                     {active ? 'Deactivate' : 'Activate'}
                   </button>
                 )}
                 {actions.canEditRoles && !u.is_bot && (
-                  <button type="button" disabled={actions.busy} aria-label={`Roles of ${u.username}`} onClick={() => actions.onEditRoles(u)}>
+                  <button type="button" aria-disabled={busy} aria-label={`Roles of ${u.username}`} onClick={when(actions.onEditRoles, u)}>
                     Roles
                   </button>
                 )}
                 {active && (
-                  <button type="button" disabled={actions.busy} aria-label={`Revoke sessions of ${u.username}`} onClick={() => actions.onRevokeSessions(u)}>
+                  <button type="button" aria-disabled={busy} aria-label={`Revoke sessions of ${u.username}`} onClick={when(actions.onRevokeSessions, u)}>
                     Revoke sessions
                   </button>
                 )}

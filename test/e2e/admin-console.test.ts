@@ -1,0 +1,151 @@
+// End-to-end: a system admin in Debian's Chromium (playwright-core) against the real server deactivates
+// a user through the system console while that user has the chat open in another browser context;
+// the user's session stops working at once and their tab returns to sign-in. Waits are on what the
+// pages show, never on fixed sleeps. Screenshots go to test-artifacts/.
+import { expect } from 'chai';
+import fs from 'node:fs';
+import path from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { ensureWebapp } from '../../scripts/ensure-webapp.ts';
+import { bootApp, type TestApp } from '../support/app.ts';
+import { makeChannel, makeTeam, makeUser, type TestUser } from '../support/factories.ts';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const ARTIFACTS = path.resolve('test-artifacts');
+const LAUNCH_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync', '--disable-quic'];
+/** Generous: the machine running this may be busy with other suites. */
+const UI_TIMEOUT_MS = 20_000;
+
+describe('system console end to end (Chromium)', function () {
+  this.timeout(180_000);
+  let app: TestApp;
+  let browser: Browser;
+  let admin: TestUser;
+  let victor: TestUser;
+  let general: { id: string; name: string };
+  const contexts: BrowserContext[] = [];
+
+  before(async function () {
+    if (!fs.existsSync(CHROMIUM)) throw new Error(`Chromium is not installed at ${CHROMIUM}: run 'apt-get install chromium' (.ci/run does).`);
+    ensureWebapp({ quiet: true });
+    fs.mkdirSync(ARTIFACTS, { recursive: true });
+    app = await bootApp();
+    admin = await makeUser(app, { username: 'ada', roles: 'system_user system_admin' });
+    victor = await makeUser(app, { username: 'victor' });
+    const team = await makeTeam(app.ownerDb, { members: [admin.user, victor.user] });
+    general = await makeChannel(app.ownerDb, team.id, { members: [admin.user, victor.user] });
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: LAUNCH_ARGS });
+  });
+
+  after(async () => {
+    for (const c of contexts) await c.close().catch(() => undefined);
+    await browser?.close();
+    await app?.close();
+  });
+
+  async function newPage(viewport = { width: 1280, height: 860 }): Promise<Page> {
+    const context = await browser.newContext({ viewport, locale: 'en-US' });
+    contexts.push(context);
+    const page = await context.newPage();
+    page.setDefaultTimeout(UI_TIMEOUT_MS);
+    page.on('pageerror', (err) => console.error('page error:', err.message));
+    return page;
+  }
+
+  async function signIn(page: Page, who: TestUser, password = who.password): Promise<void> {
+    await page.goto(app.url + '/');
+    await page.getByLabel('Username or email').fill(who.user.username);
+    await page.getByLabel('Password').fill(password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+  }
+
+  const isFocused = (page: Page, selector: string) => page.locator(selector).evaluate((el) => el === document.activeElement);
+
+  it('deactivates a user whose open session then stops working, and activates them again', async () => {
+    // Victor has the chat open, connected over the WebSocket.
+    const victorPage = await newPage();
+    await signIn(victorPage, victor);
+    await victorPage.locator(`#message-list[data-channel-id="${general.id}"][data-ready="true"]`).waitFor();
+
+    // The admin opens the system console from the navigation rail; it is not part of the first load.
+    const page = await newPage();
+    const scripts: string[] = [];
+    page.on('request', (req) => {
+      if (req.resourceType() === 'script') scripts.push(req.url());
+    });
+    await signIn(page, admin);
+    const consoleLink = page.getByRole('link', { name: 'System console' });
+    await consoleLink.waitFor();
+    expect(scripts.some((url) => /\/admin-[\w-]+\.js$/.test(url)), 'the console is not in the first load').to.equal(false);
+    await consoleLink.click();
+    await page.getByRole('heading', { level: 1, name: 'Users' }).waitFor();
+    expect(scripts.some((url) => /\/admin-[\w-]+\.js$/.test(url)), 'the console loads when opened').to.equal(true);
+    expect(await isFocused(page, '#console-title'), 'focus moves to the section title').to.equal(true);
+    expect(await page.getByRole('navigation', { name: 'System console sections' }).getByRole('link').allTextContents())
+      .to.deep.equal(['Users', 'Groups and directory sync', 'Teams and channels', 'Single sign-on', 'Server health']);
+
+    // Finds Victor by searching, and deactivates him after confirming.
+    await page.getByRole('searchbox', { name: 'Search users' }).fill('vic');
+    // The search narrows the list (ada leaves it) and keeps victor.
+    await page.locator('tr[data-username="ada"]').waitFor({ state: 'detached' });
+    const row = page.locator('tr[data-username="victor"]');
+    await row.waitFor();
+    await row.getByRole('button', { name: 'Deactivate victor' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Deactivate @victor?' });
+    await dialog.waitFor();
+    await page.screenshot({ path: path.join(ARTIFACTS, 'admin-01-confirm-deactivate.png') });
+    await dialog.getByRole('button', { name: 'Deactivate' }).click();
+    await page.getByRole('status').filter({ hasText: '@victor is deactivated and signed out.' }).waitFor();
+    await row.getByText('Deactivated').waitFor();
+    expect(await isFocused(page, 'tr[data-username="victor"] button[aria-label="Activate victor"]'), 'focus returns to the row').to.equal(true);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'admin-02-user-deactivated.png') });
+
+    // Victor's open tab: the server closed his WebSocket, his next request is refused, and the app
+    // goes back to the sign-in page saying why.
+    await victorPage.getByText('Your session has expired').waitFor();
+    await victorPage.getByRole('button', { name: 'Sign in' }).waitFor();
+    const me = await victorPage.request.get(`${app.url}/api/v4/users/me`, { headers: { 'X-Requested-With': 'XMLHttpRequest' } });
+    expect(me.status(), 'his session cookie no longer works').to.equal(401);
+    await victorPage.screenshot({ path: path.join(ARTIFACTS, 'admin-03-deactivated-user-signed-out.png') });
+    // Signing in again is refused while he is deactivated.
+    await victorPage.getByLabel('Username or email').fill('victor');
+    await victorPage.getByLabel('Password').fill(victor.password);
+    await victorPage.getByRole('button', { name: 'Sign in' }).click();
+    await victorPage.locator('#login-error').waitFor();
+    expect(await victorPage.locator('#message-list').count(), 'still on the sign-in page').to.equal(0);
+
+    // Activated again from the console, he can sign in.
+    await row.getByRole('button', { name: 'Activate victor' }).click();
+    await page.getByRole('status').filter({ hasText: '@victor can sign in again.' }).waitFor();
+    await victorPage.getByRole('button', { name: 'Sign in' }).click();
+    await victorPage.locator(`#message-list[data-channel-id="${general.id}"][data-ready="true"]`).waitFor();
+  });
+
+  it('moves between sections by keyboard and fits a phone screen in the dark theme', async () => {
+    const page = await newPage({ width: 390, height: 844 });
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await signIn(page, admin);
+    await page.locator('#message-list[data-ready="true"]').waitFor();
+    await page.goto(`${app.url}/admin_console/health`);
+    await page.getByRole('heading', { level: 1, name: 'Server health' }).waitFor();
+    await page.getByText('Healthy', { exact: true }).waitFor();
+    await page.getByText(/migrations, all applied at start/).waitFor();
+
+    // Tab from the section title's navigation: the links are reachable and Enter follows them.
+    const teamsLink = page.getByRole('link', { name: 'Teams and channels' });
+    await teamsLink.focus();
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { level: 1, name: 'Teams and channels' }).waitFor();
+    expect(await isFocused(page, '#console-title')).to.equal(true);
+    expect(await teamsLink.getAttribute('aria-current')).to.equal('page');
+    await page.getByRole('table', { name: 'Teams' }).waitFor();
+
+    // Nothing sticks out sideways on a phone, and there is a way back to the chat.
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(overflow).to.be.at.most(0);
+    expect(await page.getByRole('link', { name: 'Back to chat' }).isVisible()).to.equal(true);
+    const background = await page.locator('.admin-body').evaluate((el) => getComputedStyle(el.closest('main')!).backgroundColor);
+    expect(background).to.equal('rgb(23, 25, 29)');
+    await page.screenshot({ path: path.join(ARTIFACTS, 'admin-04-phone-dark.png'), fullPage: true });
+  });
+});
