@@ -125,11 +125,30 @@ describe('compliance console end to end (Chromium)', function () {
     expect(report.ok).to.equal(true);
     expect(report.manifest?.files.map((f) => f.name)).to.include('export.jsonl');
 
+    // eDiscovery finds the held message, with the match highlighted.
+    const sections = page.getByRole('navigation', { name: 'Compliance sections' });
+    await sections.getByRole('link', { name: 'eDiscovery' }).click();
+    await page.getByLabel('Search terms').fill('merger');
+    await page.getByRole('button', { name: 'Search', exact: true }).click();
+    await page.getByRole('heading', { name: /^1 match/ }).waitFor();
+    expect(await page.locator('.cc-hit mark').allTextContents()).to.deep.equal(['merger']);
+
+    // Retention: saving is offered only once the change has been previewed.
+    await sections.getByRole('link', { name: 'Retention' }).click();
+    await page.getByRole('heading', { level: 3, name: 'Global policy' }).waitFor();
+    await page.getByLabel('Delete messages').check();
+    const saveGlobal = page.getByRole('button', { name: 'Save global policy' });
+    expect(await saveGlobal.isDisabled(), 'no save before a preview').to.equal(true);
+    await page.getByRole('button', { name: 'Preview deletions' }).first().click();
+    await page.getByRole('region', { name: 'Deletion preview' }).waitFor();
+    expect(await saveGlobal.isDisabled()).to.equal(false);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'e2e-compliance-03-retention.png'), fullPage: true });
+
     // The same console on a phone: one column, tables as labelled cards, nothing wider than the screen.
     await page.setViewportSize({ width: 390, height: 844 });
     await page.getByRole('link', { name: 'Back to chat' }).waitFor();
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
     expect(overflow, 'no horizontal scrolling on a phone').to.be.at.most(0);
-    await page.screenshot({ path: path.join(ARTIFACTS, 'e2e-compliance-03-phone.png'), fullPage: true });
+    await page.screenshot({ path: path.join(ARTIFACTS, 'e2e-compliance-04-phone.png'), fullPage: true });
   });
 });

@@ -17,8 +17,8 @@ export function PreviewSummary({ preview }: { preview: RetentionPreview }) {
           {t.posts === 0 ? 'Nothing would be deleted now.' : `${t.posts} message${t.posts === 1 ? '' : 's'} would be deleted now`}
         </strong>
         {t.posts > 0 && ` (${stamp(t.oldest)} to ${stamp(t.newest)})`}
-        {t.files > 0 && `, with ${t.files} attached file${t.files === 1 ? '' : 's'}`}.
-        {' '}
+        {t.files > 0 && `, with ${t.files} attached file${t.files === 1 ? '' : 's'}`}
+        {t.posts > 0 && '.'}{' '}
         {t.held_excluded > 0 && `${t.held_excluded} spared by legal holds. `}
         {t.pinned_excluded > 0 && `${t.pinned_excluded} pinned spared. `}
         {preview.file_deletion.enabled && preview.file_deletion.files > 0 && `File retention would remove ${preview.file_deletion.files} files (${formatBytes(preview.file_deletion.bytes)}).`}
