@@ -10,6 +10,7 @@ export { defaultKeyPaths, ensureExportKey, readCertificate } from './custody/key
 export { verifyExportZip, type VerifyReport } from './custody/verify.ts';
 export { exportFormats, type ExportFormatName } from './export/formats/format.ts';
 export { incrementalFrontier } from './export/runner.ts';
+export { ExportStorage } from './export/storage.ts';
 export { messageExportJob } from './export/job.ts';
 export { complianceReportJob } from './reports/report.ts';
 export { createReport, getReport, listReports, reportDownload, type NewReport } from './reports/service.ts';

@@ -24,7 +24,7 @@ interface BatchRow {
 export async function exportDownload(services: Services, job: JobRow, actor: Actor): Promise<JobDownload | undefined> {
   const batches = (await services.db('compliance_export_batches').where({ job_id: job.id }).orderBy('seq')) as BatchRow[];
   if (batches.length === 0) return undefined;
-  const storage = new ExportStorage(services.config.dataDir);
+  const storage = ExportStorage.for(services.config);
   await services.db.transaction((trx) =>
     recordComplianceAudit(trx, {
       action: 'export_downloaded', actorId: actor.userId, ipAddress: actor.ipAddress, jobId: job.id, apiPath: `/api/v4/jobs/${job.id}/download`, nodeId: services.config.nodeId,

@@ -184,6 +184,9 @@ async function writeBatch(ctx: JobContext, state: ExportState, seq: number, data
       }
     });
     await pause();
+    // Mail goes out from the finished zip before it moves into the store (at least once: a crash
+    // before the batch commits sends it again, with the same Message-IDs).
+    if (written.emlEntries.length && config.exportGlobalRelayDelivery === 'smtp') await deliverBySmtp(config, tempFile, written.emlEntries, ctx.signal);
     await storage.moveIn(tempFile, written.key);
     return written;
   } finally {
@@ -223,7 +226,7 @@ async function exportAllBatches(ctx: JobContext): Promise<JobOutcome> {
   const { services, job } = ctx;
   const { db, config, logger } = services;
   const data = job.data as unknown as ExportJobData;
-  const storage = new ExportStorage(config.dataDir);
+  const storage = ExportStorage.for(config);
   const key = await exportKey(services);
   await removeStaleTemps(storage, job.id);
   let state = job.state as unknown as ExportState;
@@ -241,9 +244,6 @@ async function exportAllBatches(ctx: JobContext): Promise<JobOutcome> {
     ctx.throwIfStopped();
     const seq = state.seq + 1;
     const batch = await writeBatch(ctx, state, seq, data, storage, key);
-    if (batch.emlEntries.length && config.exportGlobalRelayDelivery === 'smtp') {
-      await deliverBySmtp(config, storage.pathOf(batch.key), batch.emlEntries, ctx.signal);
-    }
     if (config.exportStepDelayMs) await sleep(config.exportStepDelayMs, ctx.signal);
     const done = state.done + batch.counts.posts;
     const totals = addCounts(state.totals, batch.counts);

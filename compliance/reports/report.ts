@@ -94,7 +94,7 @@ async function runReport(ctx: JobContext): Promise<JobOutcome> {
   const report = (await db('compliance_reports').where({ id: reportId }).first()) as ReportRow | undefined;
   if (!report) throw new Error(`compliance report ${reportId} does not exist`);
   await db('compliance_reports').where({ id: reportId }).update({ status: 'running' });
-  const storage = new ExportStorage(config.dataDir);
+  const storage = ExportStorage.for(config);
   const temp = path.join(storage.tempDir(), `report-${reportId}-${crypto.randomBytes(4).toString('hex')}.zip`);
   try {
     const zip = new ZipWriter(temp, { date: new Date(report.create_at) });

@@ -63,7 +63,7 @@ export async function reportDownload(services: Services, actor: Actor, id: strin
     throw err;
   }
   await services.db.transaction((trx) => recordComplianceAudit(trx, { action: 'report_downloaded', ...audit, details: { sha256: report.sha256 } }));
-  const storage = new ExportStorage(services.config.dataDir);
+  const storage = ExportStorage.for(services.config);
   const day = new Date(report.create_at).toISOString().slice(0, 10);
   return { name: `adhoc-${day}-${id}.zip`, size: Number(report.size), contentType: 'application/zip', etag: `"${report.sha256}"`, open: (range) => storage.open(report.file_key, range) };
 }

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { defaultKeyPaths, incrementalFrontier, messageExportJob, prepareCompliance, readCertificate, verifyExportZip } from '../../compliance/index.ts';
+import { defaultKeyPaths, ExportStorage, incrementalFrontier, messageExportJob, prepareCompliance, readCertificate, verifyExportZip } from '../../compliance/index.ts';
 import { createJobUnchecked, findJob, finishedStatuses, JobWorker, type JobRow } from '../../retention-jobs/index.ts';
 import type { Config } from '../config/schema.ts';
 import { LocalFileStore } from '../files/local-store.ts';
@@ -61,7 +61,8 @@ async function run(config: Config, logger: Logger, args: string[]): Promise<numb
     if (!current) throw new Error(`export job ${job.id} disappeared`);
     write(describe(current));
     const batches = await db('compliance_export_batches').where({ job_id: job.id }).orderBy('seq');
-    for (const b of batches) write(`  batch ${b.seq}: ${path.join(config.dataDir, 'exports', b.file_key)}  sha256 ${b.sha256}`);
+    const storage = ExportStorage.for(config);
+    for (const b of batches) write(`  batch ${b.seq}: ${storage.describe(b.file_key)}  sha256 ${b.sha256}`);
     return current.status === 'success' || current.status === 'warning' ? 0 : 1;
   });
 }

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { exportStoreProblems } from './export-store.ts';
 import { identityProblems } from './identity.ts';
 import { tlsEnabled, tlsProblems } from './tls.ts';
 import { configSchema, secretSettings, settingSources, type Config, type SettingKey } from './schema.ts';
@@ -86,7 +87,7 @@ export function loadConfig(env: Env = process.env): Config {
       problems.push(`${name}: ${issue.message}${describeValue(key, raw)}`);
     }
   }
-  if (parsed.success) problems.push(...identityProblems(parsed.data), ...tlsProblems(parsed.data));
+  if (parsed.success) problems.push(...identityProblems(parsed.data), ...tlsProblems(parsed.data), ...exportStoreProblems(parsed.data));
   if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
   const value = parsed.data;
   const siteUrl = value.siteUrl ?? `${tlsEnabled(value) ? 'https' : 'http'}://localhost:${value.port || 8065}`;

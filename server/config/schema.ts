@@ -94,6 +94,20 @@ export const settingSources = {
   exportSmtpCaFile: 'CUSTODIAN_EXPORT_SMTP_CA_FILE',
   /** Testing only: pause this many milliseconds between export steps (0 in production). */
   exportStepDelayMs: 'CUSTODIAN_EXPORT_STEP_DELAY_MS',
+  /** Where export zips go once written: local (under <dataDir>/exports) or s3 (an S3-compatible bucket). */
+  exportStore: 'CUSTODIAN_EXPORT_STORE',
+  /** S3 endpoint; unset: AWS (https://s3.<region>.amazonaws.com). */
+  exportS3Endpoint: 'CUSTODIAN_EXPORT_S3_ENDPOINT',
+  exportS3Region: 'CUSTODIAN_EXPORT_S3_REGION',
+  exportS3Bucket: 'CUSTODIAN_EXPORT_S3_BUCKET',
+  /** Prefix of every object key (e.g. custodian/). */
+  exportS3Prefix: 'CUSTODIAN_EXPORT_S3_PREFIX',
+  exportS3AccessKeyId: 'CUSTODIAN_EXPORT_S3_ACCESS_KEY_ID',
+  exportS3SecretAccessKey: 'CUSTODIAN_EXPORT_S3_SECRET_ACCESS_KEY',
+  /** Bucket in the URL path instead of the host name; default: on with an endpoint, off for AWS. */
+  exportS3PathStyle: 'CUSTODIAN_EXPORT_S3_PATH_STYLE',
+  /** Multipart upload part size in MiB (5 or more). */
+  exportS3PartSizeMb: 'CUSTODIAN_EXPORT_S3_PART_SIZE_MB',
   /** Time of the daily data retention run, HH:MM in UTC, or "off" (on-demand runs work either way). */
   retentionDailyTime: 'CUSTODIAN_RETENTION_DAILY_TIME',
   /** Posts (or files) per retention purge batch: one transaction, one audit record each. */
@@ -191,7 +205,7 @@ export const settingSources = {
 export type SettingKey = keyof typeof settingSources;
 
 /** Settings that are secrets: they may be given as `<NAME>_FILE` and are never logged. */
-export const secretSettings: ReadonlySet<SettingKey> = new Set<SettingKey>(['databaseUrl', 'exportSmtpPassword', 'oidcClientSecret', 'ldapBindPassword', 'metricsToken', 'opensearchUrl']);
+export const secretSettings: ReadonlySet<SettingKey> = new Set<SettingKey>(['databaseUrl', 'exportSmtpPassword', 'exportS3SecretAccessKey', 'oidcClientSecret', 'ldapBindPassword', 'metricsToken', 'opensearchUrl']);
 
 const booleanText = z.union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no'])]).transform((v) => v === true || v === 'true' || v === '1' || v === 'yes');
 
@@ -258,6 +272,15 @@ export const configSchema = z.object({
   exportSmtpFrom: z.string().email('must be an email address').default('compliance-export@localhost.localdomain'),
   exportSmtpCaFile: z.string().min(1).transform((p) => path.resolve(p)).optional(),
   exportStepDelayMs: integer(0, 60_000).default(0),
+  exportStore: z.enum(['local', 's3']).default('local'),
+  exportS3Endpoint: z.string().refine((v) => URL.canParse(v) && /^https?:$/.test(new URL(v).protocol), 'must be an http:// or https:// URL').optional(),
+  exportS3Region: z.string().regex(/^[a-z0-9-]{1,32}$/, 'must be a region name such as us-east-1').default('us-east-1'),
+  exportS3Bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name (3-63 lower-case letters, digits, dots, hyphens)').optional(),
+  exportS3Prefix: z.string().regex(/^([A-Za-z0-9_-][A-Za-z0-9._-]*\/)*$/, 'must be empty or path segments each ending with /').default(''),
+  exportS3AccessKeyId: z.string().min(1).optional(),
+  exportS3SecretAccessKey: z.string().min(1).optional(),
+  exportS3PathStyle: booleanText.optional(),
+  exportS3PartSizeMb: integer(5, 5120).default(16),
   retentionDailyTime: z.string().regex(/^(([01]\d|2[0-3]):[0-5]\d|off)$/, 'must be HH:MM (24-hour, UTC) or off').default('02:00'),
   retentionBatchSize: integer(1, 100_000).default(5000),
   retentionBatchPauseMs: integer(0, 60_000).default(50),
