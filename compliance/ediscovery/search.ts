@@ -7,8 +7,10 @@ import type { Actor } from '../../server/auth/actor.ts';
 import { authorize } from '../../server/auth/policy.ts';
 import { InvalidInputError } from '../../server/lib/errors.ts';
 import { DAY_MS, dayStart } from '../../server/search/post-search.ts';
+import type { SearchIndex } from '../../server/search/search-index.ts';
 import { custodianSql, heldSql, type Sql } from '../holds/coverage.ts';
 import { findHoldId } from '../holds/service.ts';
+import { backendQueryOf, rowsOfHits } from './indexed-search.ts';
 import { hasFilters, highlightTerms, parseEdiscoveryQuery, tsquerySql, type EdiscoveryQuery } from './query.ts';
 
 type Db = Knex | Knex.Transaction;
@@ -221,30 +223,41 @@ export function presentHit(r: Omit<HitRow, 'total'>, headline?: string): SearchH
   };
 }
 
-/** Runs a search (the caller audits it, in the same transaction). */
-export async function ediscoverySearch(db: Db, actor: Actor, request: SearchRequest, page: { page: number; perPage: number }): Promise<SearchResult> {
+/** Adds snippets, names and the channel's team to a page of hit rows (`page` ordered by `order`). */
+function decoratedSql(page: string, order: string, headline: string): string {
+  return `SELECT h.*, ${headline} AS headline, u.username, c.name AS channel_name, c.display_name AS channel_display_name, c.type AS channel_type,
+            c.team_id, t.name AS team_name
+     FROM (${page}) h
+     LEFT JOIN users u ON u.id = h.user_id LEFT JOIN channels c ON c.id = h.channel_id LEFT JOIN teams t ON t.id = c.team_id
+     ORDER BY ${order}`;
+}
+
+/** One page of hit rows and the total: from the search index when it can answer, else PostgreSQL. */
+async function pageOfHits(db: Db, resolved: ResolvedSearch, page: { page: number; perPage: number }, headline: { sql: string; bindings: Knex.RawBinding[] }, index?: SearchIndex): Promise<{ rows: HitRow[]; total?: number }> {
+  const indexed = index?.inUse() ? await backendQueryOf(db, resolved) : undefined;
+  if (index && indexed) {
+    const found = await index.search(db, { ...indexed, offset: page.page * page.perPage, limit: page.perPage + 1 });
+    const rows = rowsOfHits(found.hits);
+    return { rows: (await db.raw(decoratedSql(rows.sql, 'h.ord', headline.sql), [...headline.bindings, ...rows.bindings])).rows as HitRow[], total: found.total };
+  }
+  const hits = hitsSql(resolved);
+  const paged = `SELECT x.*, count(*) OVER () AS total FROM (${hits.sql}) x ORDER BY ${ORDER} LIMIT ? OFFSET ?`;
+  const rows = (await db.raw(decoratedSql(paged, ORDER, headline.sql), [...headline.bindings, ...hits.bindings, page.perPage + 1, page.page * page.perPage])).rows as HitRow[];
+  if (rows.length) return { rows, total: Number(rows[0].total) };
+  return { rows, total: page.page > 0 ? Number((await db.raw(`SELECT count(*) AS n FROM (${hits.sql}) x`, hits.bindings)).rows[0].n) : 0 };
+}
+
+/** Runs a search (the caller audits it, in the same transaction); through `index` when one is in use. */
+export async function ediscoverySearch(db: Db, actor: Actor, request: SearchRequest, page: { page: number; perPage: number }, index?: SearchIndex): Promise<SearchResult> {
   authorize(actor, 'ediscovery_search', { kind: 'system' });
   const resolved = await resolveSearch(db, request);
-  const hits = hitsSql(resolved);
   const text = resolved.query.text ? tsquerySql(resolved.query.text) : undefined;
   const headline = text
-    ? `ts_headline('english', ${headlineInput}, ${text.sql}, 'StartSel=${MARK_START}, StopSel=${MARK_END}, MaxWords=40, MinWords=15')`
-    : 'NULL';
-  const result = await db.raw(
-    `SELECT h.*, ${headline} AS headline, u.username, c.name AS channel_name, c.display_name AS channel_display_name, c.type AS channel_type,
-            c.team_id, t.name AS team_name
-     FROM (SELECT x.*, count(*) OVER () AS total FROM (${hits.sql}) x ORDER BY ${ORDER} LIMIT ? OFFSET ?) h
-     LEFT JOIN users u ON u.id = h.user_id LEFT JOIN channels c ON c.id = h.channel_id LEFT JOIN teams t ON t.id = c.team_id
-     ORDER BY ${ORDER}`,
-    [...(text?.bindings ?? []), ...hits.bindings, page.perPage + 1, page.page * page.perPage],
-  );
-  const rows = result.rows as HitRow[];
-  let total = rows.length ? Number(rows[0].total) : 0;
-  if (rows.length === 0 && page.page > 0) {
-    total = Number((await db.raw(`SELECT count(*) AS n FROM (${hits.sql}) x`, hits.bindings)).rows[0].n);
-  }
+    ? { sql: `ts_headline('english', ${headlineInput}, ${text.sql}, 'StartSel=${MARK_START}, StopSel=${MARK_END}, MaxWords=40, MinWords=15')`, bindings: text.bindings }
+    : { sql: 'NULL', bindings: [] };
+  const { rows, total } = await pageOfHits(db, resolved, page, headline, index);
   return {
-    total_count: total,
+    total_count: total ?? 0,
     page: page.page,
     per_page: page.perPage,
     has_next: rows.length > page.perPage,

@@ -15,6 +15,20 @@ export interface PostSearchQuery {
 
 export const DAY_MS = 86_400_000;
 
+/** The columns of a PostRow, as search results load them. */
+export const POST_COLUMNS = ['p.id', 'p.create_at', 'p.update_at', 'p.edit_at', 'p.delete_at', 'p.is_pinned', 'p.user_id', 'p.channel_id', 'p.root_id', 'p.original_id', 'p.message', 'p.type', 'p.props', 'p.hashtags', 'p.file_ids', 'p.pending_post_id', 'p.reply_count', 'p.last_reply_at'];
+
+/** The [from, to) epoch-ms range that on:/before:/after: ask for, in the searcher's time zone. */
+export function dateRange(s: Pick<ParsedSearch, 'on' | 'before' | 'after'>, offsetSeconds: number): { from?: number; to?: number } {
+  const bounds: number[][] = [];
+  if (s.on) bounds.push([dayStart(s.on, offsetSeconds), dayStart(s.on, offsetSeconds) + DAY_MS]);
+  if (s.before) bounds.push([-Infinity, dayStart(s.before, offsetSeconds)]);
+  if (s.after) bounds.push([dayStart(s.after, offsetSeconds) + DAY_MS, Infinity]);
+  const from = Math.max(...bounds.map((b) => b[0]));
+  const to = Math.min(...bounds.map((b) => b[1]));
+  return { ...(Number.isFinite(from) ? { from } : {}), ...(Number.isFinite(to) ? { to } : {}) };
+}
+
 /** Start of a calendar day (YYYY-MM-DD) for someone `offsetSeconds` east of UTC, in epoch ms. */
 export function dayStart(isoDate: string, offsetSeconds: number): number {
   const [y, m, d] = isoDate.split('-').map(Number);
@@ -49,14 +63,19 @@ function textQuery(s: ParsedSearch, or: boolean): { sql: string; bindings: strin
   return { sql: `(${parts.join(or ? ' || ' : ' && ')})`, bindings };
 }
 
+/** True when the terms have nothing to search by (no text, no from:, no in:): nothing is returned. */
+export function hasNoCriteria(s: ParsedSearch): boolean {
+  return !hasTextTerms(s) && !s.fromUsers.length && !s.inChannels.length;
+}
+
 /**
  * Full-text search over posts with PostgreSQL (stored tsvector + GIN): newest first, paged, with
  * Mattermost's filters. Deleted posts are never returned here (compliance search sees versions).
  */
 export async function searchPosts(db: Knex, q: PostSearchQuery): Promise<{ rows: PostRow[]; hasNext: boolean }> {
   const s = q.search;
-  if (!hasTextTerms(s) && !s.fromUsers.length && !s.inChannels.length) return { rows: [], hasNext: false };
-  const query = db('posts as p').select('p.id', 'p.create_at', 'p.update_at', 'p.edit_at', 'p.delete_at', 'p.is_pinned', 'p.user_id', 'p.channel_id', 'p.root_id', 'p.original_id', 'p.message', 'p.type', 'p.props', 'p.hashtags', 'p.file_ids', 'p.pending_post_id', 'p.reply_count', 'p.last_reply_at')
+  if (hasNoCriteria(s)) return { rows: [], hasNext: false };
+  const query = db('posts as p').select(...POST_COLUMNS)
     .whereIn('p.channel_id', q.channelScope)
     .andWhere('p.delete_at', 0)
     .andWhereNot('p.type', 'like', 'system_%');

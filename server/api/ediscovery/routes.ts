@@ -5,6 +5,7 @@ import {
 } from '../../../compliance/ediscovery/cases.ts';
 import { caseExportJob } from '../../../compliance/ediscovery/export/job.ts';
 import { ediscoverySearch } from '../../../compliance/ediscovery/search.ts';
+import { searchIndexOf } from '../../search/active-index.ts';
 import { createJob, presentJob } from '../../../retention-jobs/index.ts';
 import { InvalidInputError } from '../../lib/errors.ts';
 import { actorOf } from '../../http/authenticate.ts';
@@ -31,7 +32,7 @@ export function ediscoveryRoutes(services: Services): Router<AppState> {
     const result = await audit.run(async (trx) => {
       const actor = actorOf(ctx.state);
       if (case_id) await loadCase(trx, actor, case_id);
-      const found = await ediscoverySearch(trx, actor, request, { page, perPage: per_page });
+      const found = await ediscoverySearch(trx, actor, request, { page, perPage: per_page }, searchIndexOf(services));
       audit.result({ total_count: found.total_count, returned: found.results.length });
       return found;
     });
@@ -110,7 +111,7 @@ export function ediscoveryRoutes(services: Services): Router<AppState> {
       const saved = await loadSavedSearch(trx, actor, caseId, searchId);
       const request = savedRequest(saved);
       audit.param({ ...request });
-      const found = await ediscoverySearch(trx, actor, request, { page, perPage: per_page });
+      const found = await ediscoverySearch(trx, actor, request, { page, perPage: per_page }, searchIndexOf(services));
       await recordSearchRun(trx, searchId, found.total_count);
       audit.result({ total_count: found.total_count, returned: found.results.length });
       return found;

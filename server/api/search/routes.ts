@@ -7,7 +7,8 @@ import { sendJson } from '../../http/respond.ts';
 import type { AppState } from '../../http/state.ts';
 import { bodyOf } from '../../http/validate.ts';
 import { buildPostList, type FileInfoLoader } from '../../posts/queries.ts';
-import { searchPosts } from '../../search/post-search.ts';
+import { searchIndexOf } from '../../search/active-index.ts';
+import { searchUserPosts } from '../../search/user-search.ts';
 import { parseSearchTerms } from '../../search/terms.ts';
 import type { Services } from '../../services.ts';
 import { idParam, routeKit } from '../kit.ts';
@@ -42,7 +43,7 @@ export function searchRoutes(services: Services, files: { loadFiles?: FileInfoLo
     const { team } = await loadTeamAccess(db, actor, idParam(ctx.params, 'team_id'));
     const body = bodyOf(searchBody, ctx.state);
     const search = parseSearchTerms(body.terms);
-    const { rows, hasNext } = await searchPosts(db, {
+    const { rows, hasNext } = await searchUserPosts(db, searchIndexOf(services), {
       search,
       channelScope: searchableChannels(db, actor, team.id, search.inChannels, search.excludedInChannels, body.include_deleted_channels),
       isOrSearch: body.is_or_search,
