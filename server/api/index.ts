@@ -30,6 +30,8 @@ import { userRoutes } from './users/routes.ts';
 import { userSearchRoutes } from './users/search.ts';
 import { userTokenRoutes } from './users/tokens.ts';
 import { groupRoutes } from './groups/routes.ts';
+import { customGroupRoutes } from './groups/custom-routes.ts';
+import { groupSyncableRoutes } from './groups/syncable-routes.ts';
 import { ldapRoutes } from './ldap/routes.ts';
 import { ldapSyncStatusRoutes } from './ldap/sync-status.ts';
 import { oidcRootRoutes } from './oidc/routes.ts';
@@ -57,6 +59,8 @@ export function apiRouters(services: Services): Router<AppState>[] {
     samlRoutes(services),
     ldapRoutes(services),
     ldapSyncStatusRoutes(services),
+    customGroupRoutes(services),
+    groupSyncableRoutes(services), // before groupRoutes, whose /groups/:group_id/:syncable_type would take /groups/:group_id/stats
     groupRoutes(services),
     jobRoutes(services, jobTypes),
     complianceRoutes(services),

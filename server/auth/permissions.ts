@@ -9,8 +9,8 @@ export const permissions = [
   'manage_bots', 'create_user_access_token', 'read_other_users_teams',
   'read_compliance', 'run_compliance_export', 'download_compliance_export_result', 'manage_legal_holds',
   'ediscovery_search', 'manage_data_retention', 'read_audits',
-  // identity: directory groups and their links, directory sync
-  'manage_groups', 'sync_directory',
+  // identity: directory groups and their links, directory sync; custom (mention) groups, which grant nothing
+  'manage_groups', 'sync_directory', 'manage_custom_groups',
   // team scope
   'view_team', 'list_team_channels', 'read_public_channel', 'join_public_channels', 'create_public_channel',
   'create_private_channel', 'add_user_to_team', 'remove_user_from_team', 'manage_team', 'manage_team_roles',
@@ -33,7 +33,7 @@ const channelGuest: Permission[] = ['read_channel', 'create_post', 'add_reaction
 
 export const rolePermissions: Record<string, readonly Permission[]> = {
   system_admin: permissions,
-  system_user: ['create_team', 'list_public_teams', 'join_public_teams', 'view_members', 'create_direct_channel', 'create_group_channel'],
+  system_user: ['create_team', 'list_public_teams', 'join_public_teams', 'view_members', 'create_direct_channel', 'create_group_channel', 'manage_custom_groups'],
   system_guest: ['create_direct_channel', 'create_group_channel'],
   system_user_manager: ['view_members', 'create_user', 'manage_users', 'revoke_user_sessions', 'read_other_users_teams', 'add_user_to_team', 'remove_user_from_team', 'manage_groups'],
   compliance_officer: ['read_compliance', 'run_compliance_export', 'download_compliance_export_result', 'manage_legal_holds', 'ediscovery_search', 'manage_data_retention', 'view_members'],

@@ -56,6 +56,7 @@ const endpoints: Endpoint[] = [
   { group: 'users', permission: 'read_other_users_teams', scope: 'system', method: 'GET', path: (f) => `/api/v4/users/${f.other.user.id}/teams` },
   { group: 'teams', permission: 'create_team', scope: 'system', method: 'POST', path: () => '/api/v4/teams', body: (f) => ({ name: unique(f), display_name: 'Matrix', type: 'O' }) },
   { group: 'groups', permission: 'manage_groups', scope: 'system', method: 'GET', path: () => '/api/v4/groups' },
+  { group: 'custom groups', permission: 'manage_custom_groups', scope: 'system', method: 'POST', path: () => '/api/v4/groups', body: (f) => ({ name: unique(f), display_name: 'Matrix', source: 'custom', allow_reference: true }) },
   { group: 'ldap', permission: 'sync_directory', scope: 'system', method: 'POST', path: () => '/api/v4/ldap/sync' },
   { group: 'audits', permission: 'read_audits', scope: 'system', method: 'GET', path: () => '/api/v4/audits' },
   { group: 'legal holds', permission: 'manage_legal_holds', scope: 'system', method: 'GET', path: () => '/api/v4/legal_holds' },

@@ -14,9 +14,11 @@ export interface GroupRow {
 }
 
 /** Mattermost's Group object (plus `roles`, the system roles it grants). */
-export function presentGroup(row: GroupRow, extra: { member_count?: number; has_syncables?: boolean } = {}): Record<string, unknown> {
+export function presentGroup(row: GroupRow, extra: { member_count?: number; has_syncables?: boolean; scheme_admin?: boolean } = {}): Record<string, unknown> {
   return {
-    id: row.id, name: row.name ?? '', display_name: row.display_name, description: row.description, source: row.source, remote_id: row.remote_id,
+    id: row.id, name: row.name ?? '', display_name: row.display_name, description: row.description, source: row.source,
+    // A custom group's stored remote_id is only its own id (unique per source); Mattermost shows none.
+    remote_id: row.source === 'custom' ? '' : row.remote_id,
     create_at: Number(row.create_at), update_at: Number(row.update_at), delete_at: Number(row.delete_at), allow_reference: row.allow_reference,
     roles: row.roles, ...extra,
   };

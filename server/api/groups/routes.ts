@@ -9,6 +9,7 @@ import { nowMs } from '../../lib/clock.ts';
 import { InvalidInputError, NotFoundError } from '../../lib/errors.ts';
 import type { Services } from '../../services.ts';
 import { groupGrantableRoles, reconcileGroupMembers, reconcileSyncable } from '../../../sso/index.ts';
+import { assertSource } from '../../groups/custom.ts';
 import { idParam, queryOf, routeKit } from '../kit.ts';
 import { presentGroup, presentSyncable, type GroupRow } from './presenter.ts';
 import * as schema from './schema.ts';
@@ -50,8 +51,9 @@ export function groupRoutes(services: Services): Router<AppState> {
   });
 
   router.get('/groups/:group_id', kit.auth, async (ctx) => {
-    authorize(actorOf(ctx.state), 'manage_groups', { kind: 'system' });
     const group = await loadGroup(idParam(ctx.params, 'group_id'));
+    // A group people can mention is no secret (Mattermost); any other is for those who manage groups.
+    if (!group.allow_reference || group.delete_at > 0) authorize(actorOf(ctx.state), 'manage_groups', { kind: 'system' });
     const [{ n }] = await db('group_members').where({ group_id: group.id, delete_at: 0 }).count({ n: '*' });
     const linked = await db('group_syncables').where({ group_id: group.id, delete_at: 0 }).first('group_id');
     sendJson(ctx, 200, presentGroup(group, { member_count: Number(n), has_syncables: Boolean(linked) }));
@@ -61,9 +63,11 @@ export function groupRoutes(services: Services): Router<AppState> {
     const actor = actorOf(ctx.state);
     authorize(actor, 'manage_groups', { kind: 'system' });
     const body = bodyOf(schema.patchGroupBody, ctx.state);
-    // Granting system roles through a group is granting them: only system admins may.
+    // Granting system roles through a group is granting them: only system admins may, and only through
+    // groups whose members the directory or identity provider decides.
     if (body.roles !== undefined) authorize(actor, 'manage_system', { kind: 'system' });
     const group = await loadGroup(idParam(ctx.params, 'group_id'));
+    if (body.roles) assertSource(group, 'external', 'given roles');
     const patch: Record<string, unknown> = { ...body };
     if (body.roles !== undefined) {
       const roles = [...new Set(body.roles.split(/\s+/).filter(Boolean))];
@@ -114,6 +118,8 @@ export function groupRoutes(services: Services): Router<AppState> {
     authorize(actorOf(ctx.state), 'manage_groups', { kind: 'system' });
     const group = await loadGroup(idParam(ctx.params, 'group_id'));
     if (group.delete_at > 0) throw new NotFoundError('app.group.no_rows', 'We could not find that group.');
+    // Anyone may fill a custom group: linking one would let them into group-constrained teams and channels.
+    assertSource(group, 'external', 'linked to a team or channel');
     const syncable = syncableOf(ctx.params);
     await loadSyncable(syncable);
     const body = bodyOf(schema.linkBody, ctx.state);

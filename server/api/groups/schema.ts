@@ -7,9 +7,12 @@ export const listQuery = z.object({
   q: z.string().max(64).optional(),
 });
 
+const groupName = z.string().regex(/^[a-z0-9._-]{1,64}$/, 'must be 1-64 lowercase letters, digits, ".", "-" or "_"');
+const id = z.string().regex(/^[a-z0-9]{26}$/);
+
 export const patchGroupBody = z.object({
   display_name: z.string().min(1).max(128).optional(),
-  name: z.string().regex(/^[a-z0-9._-]{1,64}$/, 'must be 1-64 lowercase letters, digits, ".", "-" or "_"').optional(),
+  name: groupName.optional(),
   description: z.string().max(1024).optional(),
   allow_reference: z.boolean().optional(),
   /** System roles the group grants its members (space-separated). */
@@ -24,3 +27,19 @@ export const linkBody = z.object({
 }).default({ auto_add: true, scheme_admin: false });
 
 export const constrainedBody = z.object({ group_constrained: z.boolean() });
+
+/** Mattermost's GroupWithUserIds: a custom group and its first members. */
+export const createGroupBody = z.object({
+  name: groupName,
+  display_name: z.string().trim().min(1).max(128),
+  description: z.string().max(1024).default(''),
+  source: z.string().max(16).default(''),
+  allow_reference: z.boolean().default(true),
+  remote_id: z.string().max(512).nullish(),
+  user_ids: z.array(id).max(1000).default([]),
+});
+
+/** Mattermost's GroupModifyMembers. */
+export const memberIdsBody = z.object({ user_ids: z.array(id).min(1).max(1000) });
+
+export const syncablePatchBody = z.object({ auto_add: z.boolean().optional(), scheme_admin: z.boolean().optional() });
