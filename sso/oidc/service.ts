@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import * as client from 'openid-client';
 import { isLoopbackHost } from '../../server/config/identity.ts';
 import { nowMs } from '../../server/lib/clock.ts';
+import { ServiceUnavailableError } from '../../server/lib/errors.ts';
 import { SsoRefusal, type IdentityDeps, type SsoService } from '../deps.ts';
 import type { ExternalGroup } from '../groups/sync.ts';
 import type { ExternalIdentity } from '../provision.ts';
@@ -72,7 +73,14 @@ export class OidcService {
 
   /** Starts a sign-in: stores state, nonce and PKCE verifier; returns the provider URL and the browser binding. */
   async loginUrl(redirectTo: unknown): Promise<{ url: string; browserBinding: string }> {
-    const configuration = await this.client();
+    let configuration: client.Configuration;
+    try {
+      configuration = await this.client();
+    } catch (err) {
+      // The browser learns that the provider is down, not where it is; the operator reads why in the log.
+      this.deps.logger.error({ err, issuer: this.deps.config.oidcIssuer }, `OIDC: the provider cannot be reached (${(err as Error).message})`);
+      throw new ServiceUnavailableError('api.oauth.provider_unavailable.app_error', 'The sign-in provider cannot be reached right now. Try again later or contact your administrator.');
+    }
     const state = client.randomState();
     const nonce = client.randomNonce();
     const verifier = client.randomPKCECodeVerifier();

@@ -1,9 +1,8 @@
-import net from 'node:net';
 import { expect } from 'chai';
 import { bootApp, request, type TestApp } from '../support/app.ts';
 import { makeUser, type TestUser } from '../support/factories.ts';
 import { BASE_DN, PASSWORD, SERVICE_DN, SERVICE_PASSWORD } from './directory-fixture.ts';
-import { auditRecords, captureLogs } from './helpers.ts';
+import { auditRecords, captureLogs, freePort } from './helpers.ts';
 import { startInProcessLdap, type TestDirectory } from './ldap-servers.ts';
 
 const ldapEnv = (url: string, bindPassword = SERVICE_PASSWORD) => ({
@@ -13,15 +12,6 @@ const ldapEnv = (url: string, bindPassword = SERVICE_PASSWORD) => ({
   CUSTODIAN_LDAP_SYNC_INTERVAL_MINUTES: '0', CUSTODIAN_LDAP_TIMEOUT_SECONDS: '5',
 });
 
-/** A loopback port that refuses connections: held by a listener that is closed before use. */
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
 describe('LDAP server unreachable: explained 503s, failed sync runs with the reason', () => {
   let app: TestApp;
   let admin: TestUser;
@@ -30,7 +20,8 @@ describe('LDAP server unreachable: explained 503s, failed sync runs with the rea
 
   before(async function () {
     this.timeout(60_000);
-    url = `ldap://127.0.0.1:${await closedPort()}`;
+    // A free port nothing listens on: connections are refused.
+    url = `ldap://127.0.0.1:${await freePort()}`;
     app = await bootApp(ldapEnv(url));
     admin = await makeUser(app, { roles: 'system_user system_admin' });
     logs = captureLogs(app);
