@@ -106,6 +106,10 @@ describe('OpenID Connect sign-in against a real provider (oidc-provider)', () =>
       return `${Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url')}.${payload}.`;
     }, /alg|signature/i],
     ['a nonce mismatch', (t) => provider.resign(t, (j) => (j.payload.nonce = 'attacker-nonce')), /nonce/i],
+    ['several audiences and an azp naming another client', (t) => provider.resign(t, (j) => {
+      j.payload.aud = [clientId, 'another-client'];
+      j.payload.azp = 'another-client';
+    }), /azp/i],
     ['a missing sub', (t) => provider.resign(t, (j) => delete j.payload.sub), /sub/i],
     ['an expired token', (t) => provider.resign(t, (j) => {
       j.payload.iat = Math.floor(Date.now() / 1000) - 7200;
