@@ -88,9 +88,11 @@ describe('export downloads, incremental runs and legacy compliance reports', () 
       const rows = await f.app.ownerDb.raw('SELECT record FROM audit_log UNION ALL SELECT record FROM audit_outbox');
       return rows.rows.map((r: { record: string }) => JSON.parse(r.record)).filter((r: { event: { parameters: { job_id?: string } } }) => r.event?.parameters?.job_id === job.id);
     };
-    const events = (await audited()).map((r: { event_name: string; actor: { user_id: string } }) => `${r.event_name} by ${r.actor.user_id || 'worker'}`);
-    expect(events).to.include.members([`compliance_export_run_requested by ${f.officer.user.id}`, `compliance_export_run_finished by ${f.officer.user.id}`, `compliance_export_downloaded by ${f.officer.user.id}`]);
-    expect(events.filter((e: string) => e.startsWith('compliance_export_downloaded')).length).to.equal(4);
+    const events = (await audited()).map((r: { event_name: string; status: string; actor: { user_id: string } }) => `${r.event_name} ${r.status} by ${r.actor.user_id || 'worker'}`);
+    expect(events).to.include.members([`compliance_export_run_requested success by ${f.officer.user.id}`, `compliance_export_run_finished success by ${f.officer.user.id}`, `compliance_export_downloaded success by ${f.officer.user.id}`]);
+    expect(events.filter((e: string) => e.startsWith('compliance_export_downloaded success')).length).to.equal(4);
+    // The refused attempt is on record too: who tried, and that it failed.
+    expect(events.filter((e: string) => e.startsWith('compliance_export_downloaded fail'))).to.deep.equal([`compliance_export_downloaded fail by ${f.alice.user.id}`]);
   });
 
   it('runs a legacy compliance report (dates, users, keywords) into a zip with meta.json and posts.csv', async () => {
@@ -116,5 +118,9 @@ describe('export downloads, incremental runs and legacy compliance reports', () 
     expect(await statusOf(() => client4(f.app, f.alice.token).createComplianceReport({ start_at: 0, end_at: 1 }))).to.equal(403);
     expect((await request(f.app, 'POST', '/api/v4/compliance/reports', { token: f.officer.token, body: { start_at: 'soon' } })).status).to.equal(400);
     expect((await request(f.app, 'GET', `/api/v4/compliance/reports/${report.id}/download`, { token: f.alice.token })).status).to.equal(403);
+    const records = (await f.app.ownerDb.raw('SELECT record FROM audit_log UNION ALL SELECT record FROM audit_outbox')).rows.map((r: { record: string }) => JSON.parse(r.record));
+    const downloads = records.filter((r: { event_name: string; event: { parameters: { report_id?: string } } }) => r.event_name === 'compliance_report_downloaded' && r.event.parameters.report_id === report.id);
+    expect(downloads.map((r: { status: string; actor: { user_id: string } }) => `${r.status} by ${r.actor.user_id}`)).to.have.members([`success by ${f.officer.user.id}`, `fail by ${f.alice.user.id}`]);
+    expect(downloads.find((r: { status: string }) => r.status === 'fail').error).to.include({ status_code: 403 });
   });
 });
