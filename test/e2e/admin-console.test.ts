@@ -3,54 +3,40 @@
 // the user's session stops working at once and their tab returns to sign-in. Waits are on what the
 // pages show, never on fixed sleeps. Screenshots go to test-artifacts/.
 import { expect } from 'chai';
-import fs from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { ensureWebapp } from '../../scripts/ensure-webapp.ts';
 import { bootApp, type TestApp } from '../support/app.ts';
 import { makeChannel, makeTeam, makeUser, type TestUser } from '../support/factories.ts';
+import { ARTIFACTS, Browsers } from './support/chromium.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const ARTIFACTS = path.resolve('test-artifacts');
-const LAUNCH_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync', '--disable-quic'];
 /** Generous: the machine running this may be busy with other suites. */
 const UI_TIMEOUT_MS = 20_000;
 
 describe('system console end to end (Chromium)', function () {
   this.timeout(180_000);
   let app: TestApp;
-  let browser: Browser;
+  const browsers = new Browsers();
   let admin: TestUser;
   let victor: TestUser;
   let general: { id: string; name: string };
-  const contexts: BrowserContext[] = [];
 
   before(async function () {
-    if (!fs.existsSync(CHROMIUM)) throw new Error(`Chromium is not installed at ${CHROMIUM}: run 'apt-get install chromium' (.ci/run does).`);
     ensureWebapp({ quiet: true });
-    fs.mkdirSync(ARTIFACTS, { recursive: true });
+    await browsers.launch();
     app = await bootApp();
     admin = await makeUser(app, { username: 'ada', roles: 'system_user system_admin' });
     victor = await makeUser(app, { username: 'victor' });
     const team = await makeTeam(app.ownerDb, { members: [admin.user, victor.user] });
     general = await makeChannel(app.ownerDb, team.id, { members: [admin.user, victor.user] });
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: LAUNCH_ARGS });
   });
 
   after(async () => {
-    for (const c of contexts) await c.close().catch(() => undefined);
-    await browser?.close();
+    await browsers.close();
     await app?.close();
   });
 
-  async function newPage(viewport = { width: 1280, height: 860 }): Promise<Page> {
-    const context = await browser.newContext({ viewport, locale: 'en-US' });
-    contexts.push(context);
-    const page = await context.newPage();
-    page.setDefaultTimeout(UI_TIMEOUT_MS);
-    page.on('pageerror', (err) => console.error('page error:', err.message));
-    return page;
-  }
+  const newPage = (viewport = { width: 1280, height: 860 }) => browsers.newPage({ viewport, timeoutMs: UI_TIMEOUT_MS });
 
   async function signIn(page: Page, who: TestUser, password = who.password): Promise<void> {
     await page.goto(app.url + '/');
@@ -59,7 +45,7 @@ describe('system console end to end (Chromium)', function () {
     await page.getByRole('button', { name: 'Sign in' }).click();
   }
 
-  const isFocused = (page: Page, selector: string) => page.locator(selector).evaluate((el) => el === document.activeElement);
+  const isFocused = async (page: Page, selector: string) => (await page.evaluate(`document.activeElement === document.querySelector(${JSON.stringify(selector)})`)) as boolean;
 
   it('deactivates a user whose open session then stops working, and activates them again', async () => {
     // Victor has the chat open, connected over the WebSocket.
@@ -141,10 +127,10 @@ describe('system console end to end (Chromium)', function () {
     await page.getByRole('table', { name: 'Teams' }).waitFor();
 
     // Nothing sticks out sideways on a phone, and there is a way back to the chat.
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    const overflow = (await page.evaluate('document.documentElement.scrollWidth - window.innerWidth')) as number;
     expect(overflow).to.be.at.most(0);
     expect(await page.getByRole('link', { name: 'Back to chat' }).isVisible()).to.equal(true);
-    const background = await page.locator('.admin-body').evaluate((el) => getComputedStyle(el.closest('main')!).backgroundColor);
+    const background = await page.evaluate("getComputedStyle(document.querySelector('main.center')).backgroundColor");
     expect(background).to.equal('rgb(23, 25, 29)');
     await page.screenshot({ path: path.join(ARTIFACTS, 'admin-04-phone-dark.png'), fullPage: true });
   });

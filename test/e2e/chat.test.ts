@@ -6,16 +6,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import zlib from 'node:zlib';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { ensureWebapp } from '../../scripts/ensure-webapp.ts';
 import { bootApp, request, type TestApp } from '../support/app.ts';
 import { makeChannel, makeTeam, makeUser, type TestUser } from '../support/factories.ts';
+import { ARTIFACTS, Browsers } from './support/chromium.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const ARTIFACTS = path.resolve('test-artifacts');
 const IN_PAGE = fileURLToPath(new URL('./in-page.js', import.meta.url));
-/** The flags this machine needs: no sandbox as root, and no background calls to a network that is closed. */
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync', '--disable-quic'];
 
 async function signIn(page: Page, app: TestApp, who: TestUser): Promise<void> {
   await page.goto(app.url + '/');
@@ -78,19 +75,16 @@ async function focused(page: Page): Promise<{ id: string | null; tag: string; ro
 describe('webapp end to end (Chromium)', function () {
   this.timeout(180_000);
   let app: TestApp;
-  let browser: Browser;
+  const browsers = new Browsers();
   let alice: TestUser;
   let bob: TestUser;
   let general: { id: string; name: string };
   let busy: { id: string; name: string };
   let teamName: string;
-  const contexts: BrowserContext[] = [];
 
   before(async function () {
-    // Never skip: CI installs chromium (.ci/run), so a missing browser is a broken setup.
-    if (!fs.existsSync(CHROMIUM)) throw new Error(`Chromium is not installed at ${CHROMIUM}: run 'apt-get install chromium' (.ci/run does).`);
     ensureWebapp({ quiet: true });
-    fs.mkdirSync(ARTIFACTS, { recursive: true });
+    await browsers.launch();
     app = await bootApp();
     alice = await makeUser(app, { username: 'alice' });
     bob = await makeUser(app, { username: 'bob' });
@@ -112,23 +106,14 @@ describe('webapp end to end (Chromium)', function () {
       });
       expect(res.status).to.equal(201);
     }
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
   });
 
   after(async () => {
-    for (const c of contexts) await c.close().catch(() => undefined);
-    await browser?.close();
+    await browsers.close();
     await app?.close();
   });
 
-  async function newPage(viewport = { width: 1280, height: 800 }): Promise<Page> {
-    const context = await browser.newContext({ viewport, locale: 'en-US' });
-    await context.addInitScript({ path: IN_PAGE });
-    contexts.push(context);
-    const page = await context.newPage();
-    page.on('pageerror', (err) => console.error('page error:', err.message));
-    return page;
-  }
+  const newPage = (viewport = { width: 1280, height: 800 }) => browsers.newPage({ viewport, initScript: IN_PAGE });
 
   it('signs in, posts, and shows the other person’s messages and typing live', async () => {
     const pageA = await newPage();

@@ -46,7 +46,7 @@ export function UsersTable({ users, me, actions }: { users: AdminUser[]; me: Use
             <tr key={u.id} data-username={u.username} className={active ? undefined : 'inactive'}>
               <th scope="row" data-label="Name">
                 <span className="admin-name">{displayName(u)}</span>
-                <span className="muted"> @{u.username}{u.auth_service ? ` · ${u.auth_service.toUpperCase()}` : ''}{u.is_bot ? ' · bot' : ''}</span>
+                <span className="muted">{[displayName(u) !== `@${u.username}` ? ` @${u.username}` : '', u.auth_service ? ` · ${u.auth_service.toUpperCase()}` : '', u.is_bot ? ' · bot' : ''].join('')}</span>
               </th>
               <td data-label="Email">{u.email ?? ''}</td>
               <td data-label="Roles">{roleLabels(u.roles).join(', ')}</td>
