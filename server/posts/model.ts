@@ -30,6 +30,12 @@ export interface ReactionRow {
   delete_at: number;
 }
 
+/**
+ * The columns of a PostRow. Reads list them rather than `*`: posts.search_vector is computed from
+ * the message on every read that selects it (a virtual column), and only search needs it.
+ */
+export const postColumns = ['id', 'create_at', 'update_at', 'edit_at', 'delete_at', 'is_pinned', 'user_id', 'channel_id', 'root_id', 'original_id', 'message', 'type', 'props', 'hashtags', 'file_ids', 'pending_post_id', 'reply_count', 'last_reply_at'];
+
 /** Mattermost's limit on a message, in characters (runes). */
 export const MAX_MESSAGE_CHARS = 16383;
 

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { presentPost, type PostMetadata, type PostRow, type ReactionRow } from './model.ts';
+import { postColumns, presentPost, type PostMetadata, type PostRow, type ReactionRow } from './model.ts';
 
 /** Loads file infos for posts, grouped by post id (provided by the files module). */
 export type FileInfoLoader = (db: Knex, postIds: string[]) => Promise<Map<string, Record<string, unknown>[]>>;
@@ -37,7 +37,7 @@ export async function loadMetadata(db: Knex, postIds: string[], loadFiles?: File
 export async function buildPostList(db: Knex, rows: PostRow[], extra: Partial<PostListPage>, loadFiles?: FileInfoLoader): Promise<PostListPage> {
   const inList = new Set(rows.map((r) => r.id));
   const missingRoots = [...new Set(rows.map((r) => r.root_id).filter((id) => id && !inList.has(id)))];
-  const roots = missingRoots.length ? ((await db('posts').whereIn('id', missingRoots).where({ delete_at: 0 })) as PostRow[]) : [];
+  const roots = missingRoots.length ? ((await db('posts').select(postColumns).whereIn('id', missingRoots).where({ delete_at: 0 })) as PostRow[]) : [];
   const all = [...rows, ...roots];
   const meta = await loadMetadata(db, all.map((r) => r.id), loadFiles);
   const posts: Record<string, unknown> = {};
@@ -62,7 +62,7 @@ async function anchor(db: Knex, postId: string, channelId: string): Promise<{ cr
  * (deleted ones included, so clients can drop them); or the page before/after a given post.
  */
 export async function channelPosts(db: Knex, channelId: string, q: ChannelPostsQuery, loadFiles?: FileInfoLoader): Promise<PostListPage> {
-  const base = () => db('posts').where({ channel_id: channelId });
+  const base = () => db('posts').select(postColumns).where({ channel_id: channelId });
   if (q.since !== undefined) {
     const rows = (await base().where('update_at', '>=', q.since).orderBy([{ column: 'create_at', order: 'desc' }, { column: 'id', order: 'desc' }]).limit(1000)) as PostRow[];
     return buildPostList(db, rows, {}, loadFiles);
@@ -95,6 +95,6 @@ export async function channelPosts(db: Knex, channelId: string, q: ChannelPostsQ
 
 /** A thread: its root and every reply, newest first. */
 export async function threadPosts(db: Knex, rootId: string, loadFiles?: FileInfoLoader): Promise<PostListPage> {
-  const rows = (await db('posts').where({ delete_at: 0 }).andWhere((q) => q.where({ id: rootId }).orWhere({ root_id: rootId })).orderBy([{ column: 'create_at', order: 'desc' }, { column: 'id', order: 'desc' }])) as PostRow[];
+  const rows = (await db('posts').select(postColumns).where({ delete_at: 0 }).andWhere((q) => q.where({ id: rootId }).orWhere({ root_id: rootId })).orderBy([{ column: 'create_at', order: 'desc' }, { column: 'id', order: 'desc' }])) as PostRow[];
   return buildPostList(db, rows, {}, loadFiles);
 }

@@ -9,7 +9,7 @@ import { newId } from '../lib/ids.ts';
 import { nowMs } from '../lib/clock.ts';
 import type { EventBus } from '../realtime/events.ts';
 import { insertPost, type MentionTargets } from './insert.ts';
-import { MAX_MESSAGE_CHARS, presentPost, type PostRow } from './model.ts';
+import { MAX_MESSAGE_CHARS, postColumns, presentPost, type PostRow } from './model.ts';
 import { channelWideMentions, charLength, extractHashtags, extractMentions } from './text.ts';
 
 export interface PostDeps {
@@ -52,7 +52,7 @@ function mentionTargets(channelType: string, text: string): MentionTargets {
 }
 
 async function loadRoot(db: Knex | Knex.Transaction, rootId: string, channelId: string): Promise<PostRow> {
-  const root = (await db('posts').where({ id: rootId }).first()) as PostRow | undefined;
+  const root = (await db('posts').where({ id: rootId }).first(postColumns)) as PostRow | undefined;
   if (!root || root.channel_id !== channelId || root.delete_at > 0) throw new InvalidInputError('api.post.create_post.root_id.app_error', 'Invalid RootId parameter.');
   if (root.root_id) throw new InvalidInputError('api.post.create_post.root_id.app_error', 'Replies must point at the root of the thread.');
   return root;
@@ -138,7 +138,7 @@ export async function createPost(
 
 /** Loads a post the actor may read, with channel access; deleted posts are not found. */
 export async function loadPostAccess(db: Knex | Knex.Transaction, actor: Actor, postId: string, permission: 'read_channel' | 'create_post' | 'add_reaction' | 'remove_reaction' = 'read_channel') {
-  const post = (await db('posts').where({ id: postId }).first()) as PostRow | undefined;
+  const post = (await db('posts').where({ id: postId }).first(postColumns)) as PostRow | undefined;
   if (!post || post.delete_at > 0) throw new NotFoundError('app.post.get.app_error', 'Unable to get the post.');
   const access = await authorizeChannel(db, actor, post.channel_id, permission);
   return { post, access };
@@ -164,7 +164,7 @@ export async function patchPost(trx: Knex.Transaction, deps: PostDeps, afterComm
   if (editsContent) authorizeOwnOrOthers(actor, post, access, 'edit_post', 'edit_others_posts');
   if (patch.is_pinned !== undefined) authorize(actor, 'create_post', access.resource);
   if (post.type.startsWith('system_')) throw new ForbiddenError('api.post.update_post.system_message.app_error', 'System messages cannot be edited.');
-  const locked = (await trx('posts').where({ id: post.id }).forUpdate().first()) as PostRow | undefined;
+  const locked = (await trx('posts').where({ id: post.id }).forUpdate().first(postColumns)) as PostRow | undefined;
   // Retention may have removed the post between the read above and this lock.
   if (!locked) throw new NotFoundError('app.post.get.app_error', 'Unable to get the post.');
   const now = nowMs();
@@ -175,7 +175,7 @@ export async function patchPost(trx: Knex.Transaction, deps: PostDeps, afterComm
   }
   if (patch.props !== undefined) changes.props = { ...Object.fromEntries(Object.entries(patch.props).filter(([k]) => !reservedProps.includes(k))), ...Object.fromEntries(Object.entries(locked.props).filter(([k]) => reservedProps.includes(k))) };
   if (patch.is_pinned !== undefined) changes.is_pinned = patch.is_pinned;
-  const [updated] = (await trx('posts').where({ id: post.id }).update({ ...changes, ...(changes.props ? { props: JSON.stringify(changes.props) } : {}) }).returning('*')) as PostRow[];
+  const [updated] = (await trx('posts').where({ id: post.id }).update({ ...changes, ...(changes.props ? { props: JSON.stringify(changes.props) } : {}) }).returning(postColumns)) as PostRow[];
   afterCommit(() => deps.events.publish({ event: 'post_edited', data: { post: JSON.stringify(presentPost(updated)) }, broadcast: { channel_id: post.channel_id } }));
   return updated;
 }
@@ -190,6 +190,7 @@ export async function deletePost(trx: Knex.Transaction, deps: PostDeps, afterCom
   const now = nowMs();
   // Deleting a thread's root deletes its replies too, as in Mattermost.
   const victims = (await trx('posts')
+    .select(postColumns)
     .where((q) => (post.root_id ? q.where({ id: post.id }) : q.where({ id: post.id }).orWhere({ root_id: post.id })))
     .andWhere({ delete_at: 0 })
     .forUpdate()) as PostRow[];

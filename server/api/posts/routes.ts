@@ -7,7 +7,7 @@ import { sendJson, sendJsonText, sendOk } from '../../http/respond.ts';
 import type { AppState } from '../../http/state.ts';
 import { bodyOf, parseOrThrow } from '../../http/validate.ts';
 import { ForbiddenError, InvalidInputError } from '../../lib/errors.ts';
-import { presentPost, presentReaction, type PostRow, type ReactionRow } from '../../posts/model.ts';
+import { postColumns, presentPost, presentReaction, type PostRow, type ReactionRow } from '../../posts/model.ts';
 import { buildPostList, channelPosts, loadMetadata, threadPosts, type FileInfoLoader } from '../../posts/queries.ts';
 import { addReaction, removeReaction } from '../../posts/reactions.ts';
 import { RecentPostsCache } from '../../posts/recent-cache.ts';
@@ -61,13 +61,13 @@ export function postRoutes(services: Services, fileDeps: PostRouteDeps = {}): Ro
     const access = await authorizeChannel(db, actor, idParam(ctx.params, 'channel_id'), 'read_channel');
     const { channel } = access;
     await auditPrivilegedRead(services, ctx, access, { pinned: true });
-    const rows = (await db('posts').where({ channel_id: channel.id, is_pinned: true, delete_at: 0 }).orderBy('create_at', 'desc').limit(200)) as PostRow[];
+    const rows = (await db('posts').select(postColumns).where({ channel_id: channel.id, is_pinned: true, delete_at: 0 }).orderBy('create_at', 'desc').limit(200)) as PostRow[];
     sendJson(ctx, 200, await buildPostList(db, rows, {}, loadFiles));
   });
 
   router.post('/posts/ids', kit.auth, kit.body(schema.idList), async (ctx) => {
     const actor = actorOf(ctx.state);
-    const rows = (await db('posts').whereIn('id', bodyOf(schema.idList, ctx.state)).where({ delete_at: 0 })) as PostRow[];
+    const rows = (await db('posts').select(postColumns).whereIn('id', bodyOf(schema.idList, ctx.state)).where({ delete_at: 0 })) as PostRow[];
     const readable: PostRow[] = [];
     for (const row of rows) {
       try {
