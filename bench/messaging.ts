@@ -18,6 +18,8 @@ const { values } = parseArgs({
     concurrency: { type: 'string', default: '50' },
     inserts: { type: 'string', default: '3000' },
     profile: { type: 'boolean', default: false },
+    // Skips the read phases: storage and post creation only (before/after comparisons of the write path).
+    'writes-only': { type: 'boolean', default: false },
   },
 });
 const posts = Number(values.posts);
@@ -39,37 +41,48 @@ try {
   const token = login.headers.get('token')!;
   const auth = { Authorization: `Bearer ${token}` };
 
-  // Read path: the page a client loads when it opens a channel, across all channels (a cold first
-  // pass, then the steady state a busy server sees).
-  const paths = seeded.channelIds.map((id) => `/api/v4/channels/${id}/posts?per_page=60`);
-  if (!wrkAvailable()) throw new Error('wrk is needed for the read benchmark: apt-get install wrk');
-  const cold = await wrkGet(server.url, paths, auth, concurrency, Math.max(5, Math.round(seconds / 4)));
-  const getPosts = await wrkGet(server.url, paths, auth, concurrency, seconds);
-  // The same 50 clients with 25 ms of think time between requests (about 2,000 requests/s offered).
-  const paced = await wrkGet(server.url, paths, auth, concurrency, seconds, 25);
-  results.get_posts_per_page_60 = { concurrency, warmup: cold, saturated: getPosts, paced_25ms_think_time: paced, target: 'p50 <= 5 ms, p99 <= 20 ms' };
-  console.log('GET /channels/{id}/posts?per_page=60 cold', cold, 'saturated', getPosts, 'paced', paced);
+  if (!values['writes-only']) {
+    // Read path: the page a client loads when it opens a channel, across all channels (a cold first
+    // pass, then the steady state a busy server sees).
+    const paths = seeded.channelIds.map((id) => `/api/v4/channels/${id}/posts?per_page=60`);
+    if (!wrkAvailable()) throw new Error('wrk is needed for the read benchmark: apt-get install wrk');
+    const cold = await wrkGet(server.url, paths, auth, concurrency, Math.max(5, Math.round(seconds / 4)));
+    const getPosts = await wrkGet(server.url, paths, auth, concurrency, seconds);
+    // The same 50 clients with 25 ms of think time between requests (about 2,000 requests/s offered).
+    const paced = await wrkGet(server.url, paths, auth, concurrency, seconds, 25);
+    results.get_posts_per_page_60 = { concurrency, warmup: cold, saturated: getPosts, paced_25ms_think_time: paced, target: 'p50 <= 5 ms, p99 <= 20 ms' };
+    console.log('GET /channels/{id}/posts?per_page=60 cold', cold, 'saturated', getPosts, 'paced', paced);
 
-  // The raw limit beside it: the same keyset read straight from PostgreSQL, 50 clients.
-  const rawReaders = await Promise.all(Array.from({ length: concurrency }, async () => {
-    const c = new pg.Client(server.owner());
-    await c.connect();
-    return c;
-  }));
-  const rawRead = (w: number, i: number) =>
-    rawReaders[w].query({ name: 'page', text: 'SELECT * FROM posts WHERE channel_id = $1 AND delete_at = 0 ORDER BY create_at DESC, id DESC LIMIT 61', values: [seeded.channelIds[(i * 7919) % seeded.channelIds.length]] }).then(() => true);
-  const raw = await closedLoop(concurrency, Math.max(5, Math.round(seconds / 2)) * 1000, rawRead);
-  for (const c of rawReaders) await c.end();
-  results.raw_keyset_read_60 = raw;
-  results.get_posts_ratio_to_raw_rps = Math.round((getPosts.rps / raw.rps) * 100) / 100;
-  console.log('raw keyset read of 60 posts, same concurrency', raw);
+    // The raw limit beside it: the same keyset read straight from PostgreSQL, 50 clients.
+    const rawReaders = await Promise.all(Array.from({ length: concurrency }, async () => {
+      const c = new pg.Client(server.owner());
+      await c.connect();
+      return c;
+    }));
+    const rawRead = (w: number, i: number) =>
+      rawReaders[w].query({ name: 'page', text: 'SELECT * FROM posts WHERE channel_id = $1 AND delete_at = 0 ORDER BY create_at DESC, id DESC LIMIT 61', values: [seeded.channelIds[(i * 7919) % seeded.channelIds.length]] }).then(() => true);
+    const raw = await closedLoop(concurrency, Math.max(5, Math.round(seconds / 2)) * 1000, rawRead);
+    for (const c of rawReaders) await c.end();
+    results.raw_keyset_read_60 = raw;
+    results.get_posts_ratio_to_raw_rps = Math.round((getPosts.rps / raw.rps) * 100) / 100;
+    console.log('raw keyset read of 60 posts, same concurrency', raw);
+  }
 
   // Storage: posts table with its indexes and TOAST, per million posts.
   const owner = new pg.Client(server.owner());
   await owner.connect();
+  // As autovacuum would have by now: moves the GIN index's pending list into the index proper (up to
+  // 4 MB of uncompressed entries that would otherwise inflate small runs).
+  await owner.query('VACUUM ANALYZE posts');
   const size = Number((await owner.query("SELECT pg_total_relation_size('posts') AS b")).rows[0].b);
   results.db_bytes_per_million_posts = Math.round((size / posts) * 1e6);
   results.db_gib_per_million_posts = Math.round((size / posts) * 1e6 / 2 ** 30 * 1000) / 1000;
+  // Where the bytes are: heap, TOAST and each index, per post.
+  const parts = await owner.query(`SELECT 'heap' AS part, pg_relation_size('posts') AS b
+    UNION ALL SELECT 'toast', pg_total_relation_size(reltoastrelid) FROM pg_class WHERE oid = 'posts'::regclass AND reltoastrelid <> 0
+    UNION ALL SELECT indexrelid::regclass::text, pg_relation_size(indexrelid) FROM pg_index WHERE indrelid = 'posts'::regclass`);
+  results.db_bytes_per_post = Object.fromEntries(parts.rows.map((r: { part: string; b: string }) => [r.part, Math.round(Number(r.b) / posts)]));
+  console.log('bytes per post', results.db_bytes_per_post);
   console.log(`posts table incl. indexes: ${(results.db_gib_per_million_posts as number).toFixed(3)} GiB per million posts (target <= 0.75)`);
 
   // Write path vs raw single-row INSERT, sequential and concurrent, same machine, same run.

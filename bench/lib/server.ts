@@ -4,7 +4,9 @@ import os from 'node:os';
 import path from 'node:path';
 import type pg from 'pg';
 
-const root = path.resolve(import.meta.dirname, '..', '..');
+// BENCH_SERVER_ROOT runs another checkout's server (e.g. the commit before a change) under the same
+// benchmark code, so before and after are measured by one harness.
+const root = process.env.BENCH_SERVER_ROOT ?? path.resolve(import.meta.dirname, '..', '..');
 
 export interface BenchServer {
   url: string;
