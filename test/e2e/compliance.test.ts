@@ -77,7 +77,7 @@ describe('compliance console end to end (Chromium)', function () {
     const sectionTitle = page.locator('#cc-section-title');
     await page.getByRole('heading', { level: 2, name: 'Exports' }).waitFor();
     expect(new URL(page.url()).pathname).to.equal('/compliance/exports');
-    expect(await sectionTitle.evaluate((el) => el === document.activeElement), 'focus moves to the section title').to.equal(true);
+    expect(await sectionTitle.evaluate((el) => el === el.ownerDocument.activeElement), 'focus moves to the section title').to.equal(true);
     expect(scripts.some((url) => /compliance-[\w-]+\.js$/.test(url)), 'the console chunk loaded on demand').to.equal(true);
 
     // A legal hold on alice and the private Boardroom channel (the officer is in neither team nor channel).
@@ -147,7 +147,7 @@ describe('compliance console end to end (Chromium)', function () {
     // The same console on a phone: one column, tables as labelled cards, nothing wider than the screen.
     await page.setViewportSize({ width: 390, height: 844 });
     await page.getByRole('link', { name: 'Back to chat' }).waitFor();
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth');
     expect(overflow, 'no horizontal scrolling on a phone').to.be.at.most(0);
     await page.screenshot({ path: path.join(ARTIFACTS, 'e2e-compliance-04-phone.png'), fullPage: true });
   });
