@@ -158,6 +158,21 @@ describe('webapp system console', () => {
       expect(channelMarkup).to.include('>Private<');
     });
 
+    it('lists groups with a links toggle, except custom groups, which can never be linked', async () => {
+      const { GroupsTable } = await import('../../webapp/src/consoles/admin/GroupsPage.tsx');
+      const groups = [
+        { id: 'g1', display_name: 'Engineering', name: 'eng', description: '', source: 'ldap' as const, remote_id: 'x', member_count: 12, roles: 'compliance_officer' },
+        { id: 'g2', display_name: 'Lunch club', name: 'lunch', description: '', source: 'custom' as const, remote_id: null, member_count: 3, roles: '' },
+      ];
+      const markup = renderToStaticMarkup(createElement(GroupsTable, { groups, open: 'g1', onToggle: () => undefined }));
+      expect(markup).to.include('aria-expanded="true" aria-controls="links-g1"');
+      expect(markup).to.include('Hide links');
+      expect(markup).to.include('grants compliance_officer');
+      expect(markup).not.to.include('aria-controls="links-g2"');
+      expect(markup).to.include('Mentions only');
+      expect(renderToStaticMarkup(createElement(GroupsTable, { groups: [], onToggle: () => undefined }))).to.include('No groups yet.');
+    });
+
     it('shows server health and jobs', async () => {
       const { ServerFacts, JobsTable } = await import('../../webapp/src/consoles/admin/HealthPage.tsx');
       const facts = renderToStaticMarkup(createElement(ServerFacts, {

@@ -130,9 +130,14 @@ export function GroupsTable({ groups, open, onToggle }: { groups: Group[]; open?
             <td data-label="Source">{SOURCES[g.source] ?? g.source}</td>
             <td data-label="Members">{g.member_count ?? 0}</td>
             <td className="admin-actions">
-              <button type="button" aria-expanded={open === g.id} aria-controls={`links-${g.id}`} onClick={() => onToggle(g.id)}>
-                {open === g.id ? 'Hide links' : 'Links'}<span className="visually-hidden"> of {g.display_name}</span>
-              </button>
+              {g.source === 'custom' ? (
+                // Anyone may fill a custom group, so the server never lets one add members to a team or channel.
+                <span className="muted">Mentions only</span>
+              ) : (
+                <button type="button" aria-expanded={open === g.id} aria-controls={`links-${g.id}`} onClick={() => onToggle(g.id)}>
+                  {open === g.id ? 'Hide links' : 'Links'}<span className="visually-hidden"> of {g.display_name}</span>
+                </button>
+              )}
             </td>
           </tr>
         ))}
