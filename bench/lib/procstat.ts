@@ -54,6 +54,13 @@ export function descendants(root: number): number[] {
   return out;
 }
 
+/** CPU seconds used so far by `root` and its live descendants (a server and its PostgreSQL backends). */
+export function treeCpuSeconds(root: number): number {
+  let total = 0;
+  for (const pid of [root, ...descendants(root)]) total += stat(pid)?.cpu ?? 0;
+  return total;
+}
+
 function machineTicks(): { busy: number; total: number } {
   const line = (read('/proc/stat') ?? '').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
   const idle = (line[3] ?? 0) + (line[4] ?? 0);
