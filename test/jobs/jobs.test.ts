@@ -7,6 +7,7 @@ import { client4, statusOf } from '../support/client.ts';
 import { makeUser, type TestUser } from '../support/factories.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+let slowAttempts = 0;
 
 describe('schedules: daily HH:MM and cron, in UTC', () => {
   const at = (iso: string) => Date.parse(iso);
@@ -165,7 +166,7 @@ describe('jobs: claiming, leases, cancel, scheduler and the /jobs API', () => {
       // failure now says where it stood.
       this.retries(1);
       let started = 0;
-      const type = `test_slow_${this.test?.currentRetry() ?? 0}`;
+      const type = `test_slow_${++slowAttempts}`;
       const slow: JobTypeDefinition = {
         type,
         permissions: { create: 'manage_system', read: 'manage_system' },
