@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,15 +13,29 @@ describe('server lifecycle (real processes, embedded PostgreSQL)', function () {
     fs.chmodSync(dataDir, 0o755);
   });
   after(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+  // A failed assertion must not leave its server holding the data dir for the next case.
+  const started: { child: ChildProcess }[] = [];
+  const start = async (env: Record<string, string>, port: number) => {
+    const server = await startServerProcess(env, port);
+    started.push(server);
+    return server;
+  };
+  afterEach(async () => {
+    for (const { child } of started.splice(0)) {
+      if (child.exitCode !== null || child.signalCode !== null) continue;
+      child.kill('SIGKILL');
+      await exited(child);
+    }
+  });
 
   it('serves ping within 15 s of a first start and within 5 s of a restart', async () => {
     const port = await freePort();
     const env = { CUSTODIAN_DATA_DIR: dataDir, CUSTODIAN_LOG_LEVEL: 'warn' };
-    const first = await startServerProcess(env, port);
+    const first = await start(env, port);
     expect(first.ms, 'first start').to.be.below(15_000);
     first.child.kill('SIGTERM');
     expect(await exited(first.child), 'clean exit on SIGTERM').to.equal(0);
-    const second = await startServerProcess(env, port);
+    const second = await start(env, port);
     expect(second.ms, 'restart').to.be.below(5_000);
     second.child.kill('SIGTERM');
     expect(await exited(second.child)).to.equal(0);
@@ -29,12 +44,12 @@ describe('server lifecycle (real processes, embedded PostgreSQL)', function () {
   it('keeps data through kill -9 and restarts without manual cleanup', async () => {
     const port = await freePort();
     const env = { CUSTODIAN_DATA_DIR: dataDir, CUSTODIAN_LOG_LEVEL: 'warn' };
-    const server = await startServerProcess(env, port);
+    const server = await start(env, port);
     const created = await runCli(['user', 'create', '--email', 'kept@example.com', '--username', 'kept', '--password', 'correct-horse-1'], env);
     expect(created.code, created.stderr).to.equal(0);
     server.child.kill('SIGKILL');
     await exited(server.child);
-    const again = await startServerProcess(env, port);
+    const again = await start(env, port);
     expect(again.ms).to.be.below(10_000);
     const duplicate = await runCli(['user', 'create', '--email', 'kept@example.com', '--username', 'kept', '--password', 'correct-horse-1'], env);
     expect(duplicate.code, 'the user created before the crash is still there').to.not.equal(0);
@@ -46,7 +61,7 @@ describe('server lifecycle (real processes, embedded PostgreSQL)', function () {
   it('refuses a second server on the same data directory and leaves the first serving', async () => {
     const env = { CUSTODIAN_DATA_DIR: dataDir, CUSTODIAN_LOG_LEVEL: 'warn' };
     const port = await freePort();
-    const first = await startServerProcess(env, port);
+    const first = await start(env, port);
     const second = await runCli(['start'], { ...env, CUSTODIAN_PORT: String(await freePort()) });
     expect(second.code).to.not.equal(0);
     expect(second.stderr).to.match(/already using the data directory/);
