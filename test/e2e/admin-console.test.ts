@@ -105,6 +105,14 @@ describe('system console end to end (Chromium)', function () {
     await page.getByRole('status').filter({ hasText: '@victor can sign in again.' }).waitFor();
     await victorPage.getByRole('button', { name: 'Sign in' }).click();
     await victorPage.locator(`#message-list[data-channel-id="${general.id}"][data-ready="true"]`).waitFor();
+
+    // Roles: the editor starts from his own roles; the row shows the new one once saved.
+    await row.getByRole('button', { name: 'Roles of victor' }).click();
+    const roles = page.getByRole('dialog', { name: 'Roles of @victor' });
+    await roles.getByRole('checkbox', { name: 'Auditor' }).check();
+    await roles.getByRole('button', { name: 'Save roles' }).click();
+    await page.getByRole('status').filter({ hasText: 'Roles of @victor saved.' }).waitFor();
+    await row.getByRole('cell', { name: 'Auditor' }).waitFor();
   });
 
   it('moves between sections by keyboard and fits a phone screen in the dark theme', async () => {

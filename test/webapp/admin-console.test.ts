@@ -5,7 +5,7 @@ import { renderToStaticMarkup } from 'react-dom/server';
 import type { User } from '../../webapp/src/api/types.ts';
 import type { AdminChannel, AdminTeam, AdminUser, SsoConfig, SyncRun, SyncStatus } from '../../webapp/src/consoles/admin/api.ts';
 import {
-  describeSyncRun, formatUptime, hasNextPage, oidcProvider, roleLabels, sectionOf, sectionsFor, withRole,
+  describeSyncRun, formatUptime, hasNextPage, oidcProvider, roleLabels, sectionOf, sectionsFor, splitRoles, withRole,
 } from '../../webapp/src/consoles/admin/logic.ts';
 import { fakeBrowserGlobals, registerTsx } from './support/tsx.ts';
 
@@ -49,6 +49,15 @@ describe('webapp system console', () => {
     it('never asks for a guest admin, which the server refuses', () => {
       expect(withRole('system_user system_admin', 'system_guest', true)).to.equal('system_guest');
       expect(withRole('system_guest', 'system_admin', true)).to.equal('system_user system_admin');
+    });
+
+    it('keeps roles granted by groups apart, so saving never makes them permanent', () => {
+      const groups = [{ display_name: 'Legal', roles: 'compliance_officer' }, { display_name: 'Audit', roles: 'auditor compliance_officer' }];
+      expect(splitRoles('system_user compliance_officer auditor system_user_manager', groups)).to.deep.equal({
+        own: 'system_user system_user_manager',
+        granted: { compliance_officer: ['Legal', 'Audit'], auditor: ['Audit'] },
+      });
+      expect(splitRoles('system_user system_admin', [])).to.deep.equal({ own: 'system_user system_admin', granted: {} });
     });
 
     it('names roles for people', () => {
@@ -112,6 +121,8 @@ describe('webapp system console', () => {
       expect(markup).to.match(/<input type="checkbox" checked=""\/>Compliance officer/);
       expect(markup).to.match(/<input type="checkbox"\/>System admin/);
       expect(markup).to.include('<legend>System roles</legend>');
+      const fromGroup = renderToStaticMarkup(createElement(RoleEditor, { roles: 'system_user', granted: { auditor: ['Audit'] }, onChange: () => undefined }));
+      expect(fromGroup).to.include('<input type="checkbox" disabled="" checked=""/>Auditor<span class="muted"> (from Audit)</span>');
     });
 
     it('shows the last directory sync result and the earlier runs', async () => {

@@ -1,8 +1,8 @@
 // Users: list and search with paging, create, deactivate/activate, roles, revoke sessions.
-import { useState, type FormEvent } from 'react';
+import { useEffect, useState, type FormEvent } from 'react';
 import type { User } from '../../api/types.ts';
 import { adminApi, type AdminUser, type UserQuery } from './api.ts';
-import { ASSIGNABLE_ROLES, displayName, hasNextPage, roleLabels, roleList, withRole } from './logic.ts';
+import { ASSIGNABLE_ROLES, displayName, hasNextPage, roleLabels, roleList, splitRoles, withRole } from './logic.ts';
 import { ConfirmDialog, LoadError, Pager, useAction, useLoad, useSettled, useStatusLine, type Confirmation } from './ui.tsx';
 
 const PER_PAGE = 50;
@@ -78,28 +78,46 @@ export function UsersTable({ users, me, actions }: { users: AdminUser[]; me: Use
   );
 }
 
-/** Role checkboxes; the result is what `PUT /users/{id}/roles` receives. */
-export function RoleEditor({ roles, onChange }: { roles: string; onChange(roles: string): void }) {
+/**
+ * Role checkboxes; the result is what `PUT /users/{id}/roles` receives. Roles a group grants are shown
+ * ticked and locked: they come and go with the group.
+ */
+export function RoleEditor({ roles, granted = {}, onChange }: { roles: string; granted?: Record<string, string[]>; onChange(roles: string): void }) {
   const held = roleList(roles);
   return (
     <fieldset className="admin-roles">
       <legend>System roles</legend>
-      {ASSIGNABLE_ROLES.map((r) => (
-        <label key={r.role}>
-          <input type="checkbox" checked={held.includes(r.role)} onChange={(e) => onChange(withRole(roles, r.role, e.target.checked))} />
-          {r.label}
-        </label>
-      ))}
-      <p className="muted">Roles granted by a group come back at the next sign-in or sync while the user is in it.</p>
+      {ASSIGNABLE_ROLES.map((r) => {
+        const from = granted[r.role];
+        return (
+          <label key={r.role}>
+            <input type="checkbox" checked={!!from || held.includes(r.role)} disabled={!!from} onChange={(e) => onChange(withRole(roles, r.role, e.target.checked))} />
+            {r.label}
+            {from && <span className="muted"> (from {from.join(', ')})</span>}
+          </label>
+        );
+      })}
     </fieldset>
   );
 }
 
+/** Loads the user's groups first, so the editor starts from the roles that are the user's own. */
 function RolesBody({ user, onChange }: { user: AdminUser; onChange(roles: string): void }) {
-  const [roles, setRoles] = useState(user.roles);
+  const groups = useLoad(() => adminApi.userGroups(user.id), user.id);
+  const [roles, setRoles] = useState<string>();
+  const split = groups.data ? splitRoles(user.roles, groups.data) : undefined;
+  useEffect(() => {
+    if (split && roles === undefined) {
+      setRoles(split.own);
+      onChange(split.own);
+    }
+  }, [split, roles, onChange]);
+  if (groups.error) return <p className="admin-error" role="alert">{groups.error}</p>;
+  if (!split || roles === undefined) return <p role="status">Loading roles…</p>;
   return (
     <RoleEditor
       roles={roles}
+      granted={split.granted}
       onChange={(next) => {
         setRoles(next);
         onChange(next);
@@ -172,12 +190,15 @@ export default function UsersPage({ me, canEditRoles }: { me: User; canEditRoles
       });
     },
     onEditRoles: (u) => {
-      let roles = u.roles;
+      // Set once the user's own roles are known; saving before that changes nothing.
+      let roles: string | undefined;
       setConfirmation({
         title: `Roles of @${u.username}`,
         body: <RolesBody user={u} onChange={(next) => (roles = next)} />,
         confirmLabel: 'Save roles',
-        onConfirm: () => void act(() => adminApi.setRoles(u.id, roles), `Roles of @${u.username} saved.`),
+        onConfirm: () => {
+          if (roles !== undefined) void act(() => adminApi.setRoles(u.id, roles!), `Roles of @${u.username} saved.`);
+        },
       });
     },
     onRevokeSessions: (u) => {

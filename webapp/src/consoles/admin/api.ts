@@ -154,6 +154,7 @@ export const adminApi = {
   setRoles: (userId: string, roles: string) => put<unknown>(`/users/${q(userId)}/roles`, { roles }),
   sessions: (userId: string) => get<Session[]>(`/users/${q(userId)}/sessions`),
   revokeSessions: (userId: string) => post<unknown>(`/users/${q(userId)}/sessions/revoke/all`),
+  userGroups: (userId: string) => get<Group[]>(`/users/${q(userId)}/groups`),
 
   teams: (includeDeleted: boolean) => get<AdminTeam[]>(`/teams?per_page=200${includeDeleted ? '&include_deleted=true' : ''}`),
   archiveTeam: (teamId: string) => del<unknown>(`/teams/${q(teamId)}`),

@@ -69,6 +69,18 @@ export function withRole(roles: string, role: AssignableRole, on: boolean): stri
   return [...set].sort((a, b) => order.indexOf(a) - order.indexOf(b)).join(' ');
 }
 
+/**
+ * Splits a user's effective roles (what the server shows: their own plus those their groups grant)
+ * into their own and the group-granted ones, so saving roles never turns a group's grant into a
+ * permanent one. A role both held directly and granted by a group counts as granted.
+ */
+export function splitRoles(effective: string, groups: readonly { display_name: string; roles: string }[]): { own: string; granted: Record<string, string[]> } {
+  const granted: Record<string, string[]> = {};
+  for (const g of groups) for (const role of roleList(g.roles)) (granted[role] ??= []).push(g.display_name);
+  const own = roleList(effective).filter((r) => !granted[r]);
+  return { own: own.join(' '), granted };
+}
+
 /** Human names of a user's roles, plain members shown as "Member". */
 export function roleLabels(roles: string): string[] {
   const labels = ASSIGNABLE_ROLES.filter((r) => roleList(roles).includes(r.role)).map((r) => r.label);
