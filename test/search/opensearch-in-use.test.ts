@@ -93,6 +93,16 @@ describe('OpenSearch as the search backend of a running server', function () {
     expect(await userSearch(bob, 'lunch')).to.deep.equal([]);
   });
 
+  it('never shows a user posts of a channel they cannot read, though the index holds them', async () => {
+    const secret = (await makeChannel(app.ownerDb, teamId, { type: 'P', members: [alice.user] })).id;
+    const res = await request(app, 'POST', '/api/v4/posts', { token: alice.token, body: { channel_id: secret, message: 'Merger codename bluebird' } });
+    expect(res.status, res.text).to.equal(201);
+    await until('the private post is indexed', () => Boolean(doc(res.json.id)));
+    expect(await userSearch(alice, 'bluebird')).to.deep.equal([res.json.id]);
+    expect(await userSearch(bob, 'bluebird')).to.deep.equal([]);
+    expect(await userSearch(bob, 'bluebird in:' + (await app.ownerDb('channels').where({ id: secret }).first()).name)).to.deep.equal([]);
+  });
+
   it('answers eDiscovery from the index, prior versions and deleted posts included, with snippets from PostgreSQL', async () => {
     const before = searchesSent();
     const found = await ediscovery('invoice OR lunch');
