@@ -265,17 +265,17 @@ class PageHorizons {
   }
 
   async stale(lost: Map<string, number>): Promise<string[]> {
-    const out: string[] = [];
-    for (const [channelId, shownUntil] of lost) {
-      let horizon = this.horizons.get(channelId);
-      if (horizon === undefined) {
-        const row = await this.db('posts').where({ channel_id: channelId }).orderBy('create_at', 'desc').offset(LARGEST_PAGE - 1).first('create_at');
-        horizon = row ? Number(row.create_at) : 0;
-        this.horizons.set(channelId, horizon);
-      }
-      if (shownUntil >= horizon) out.push(channelId);
+    const unknown = [...lost.keys()].filter((id) => !this.horizons.has(id));
+    if (unknown.length) {
+      // One round trip for every channel first seen in this batch (the first batch meets hundreds).
+      const { rows } = await this.db.raw(
+        `SELECT c.id, coalesce((SELECT p.create_at FROM posts p WHERE p.channel_id = c.id ORDER BY p.create_at DESC OFFSET ? LIMIT 1), 0) AS horizon
+         FROM unnest(?::varchar[]) AS c(id)`,
+        [LARGEST_PAGE - 1, unknown],
+      );
+      for (const row of rows as { id: string; horizon: string }[]) this.horizons.set(row.id, Number(row.horizon));
     }
-    return out;
+    return [...lost].filter(([channelId, shownUntil]) => shownUntil >= (this.horizons.get(channelId) ?? 0)).map(([channelId]) => channelId);
   }
 }
 
