@@ -23,6 +23,8 @@ export interface WrittenZip {
 const CHUNK_BYTES = 256 * 1024;
 /** Chunks queued at the compressor (on libuv's thread pool) while the next ones are produced. */
 const COMPRESSOR_QUEUE_BYTES = 4 * CHUNK_BYTES;
+/** Chunks kept for reuse: as many as the compressor's queue holds, and the one being filled. */
+const SPARE_CHUNKS = COMPRESSOR_QUEUE_BYTES / CHUNK_BYTES + 1;
 const GZIP_HEADER_BYTES = 10;
 const GZIP_TRAILER_BYTES = 8;
 
@@ -37,7 +39,8 @@ export class ZipEntryWriter {
   private readonly gzip: zlib.Gzip;
   private readonly hash = crypto.createHash('sha256');
   private readonly ended: Promise<{ crc32: number; compressed: number }>;
-  private chunk = Buffer.allocUnsafe(CHUNK_BYTES);
+  private chunk: Buffer = Buffer.allocUnsafe(CHUNK_BYTES);
+  private readonly spare: Buffer[] = [];
   private used = 0;
   private size = 0;
   private failure: Error | undefined;
@@ -116,19 +119,25 @@ export class ZipEntryWriter {
     if (this.failure) throw this.failure;
   }
 
-  /** Hands the gathered chunk to the compressor and starts a new one. */
+  /**
+   * Hands the gathered chunk to the compressor and starts a new one, reusing a chunk the compressor
+   * is done with: fresh 256 KiB buffers for every chunk would leave garbage the heap grows for.
+   */
   private pass(): void {
     if (this.used === 0) return;
-    const full = this.chunk.subarray(0, this.used);
-    this.chunk = Buffer.allocUnsafe(CHUNK_BYTES);
+    const full = this.chunk;
+    const length = this.used;
+    this.chunk = this.spare.pop() ?? Buffer.allocUnsafe(CHUNK_BYTES);
     this.used = 0;
-    this.send(full);
+    this.send(full.subarray(0, length), () => {
+      if (this.spare.length < SPARE_CHUNKS) this.spare.push(full);
+    });
   }
 
-  private send(bytes: Buffer): void {
+  private send(bytes: Buffer, consumed?: () => void): void {
     this.size += bytes.length;
     this.hash.update(bytes);
-    this.gzip.write(bytes);
+    this.gzip.write(bytes, consumed);
   }
 
   /** Ends the entry: everything compressed and emitted; its size, SHA-256 and CRC-32. */
