@@ -87,6 +87,7 @@ async function rawCopySeconds(): Promise<number> {
 
 const deadline = setTimeout(() => {
   console.error('export benchmark: time bound reached, stopping');
+  server.child.kill('SIGTERM'); // its embedded PostgreSQL stops with it
   process.exit(3);
 }, Number(values['max-minutes'] ?? 45) * 60_000);
 deadline.unref();
