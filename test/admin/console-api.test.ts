@@ -5,23 +5,33 @@ import { expect } from 'chai';
 import { bootApp, request, type TestApp } from '../support/app.ts';
 import { makeChannel, makeTeam, makeUser, type TestUser } from '../support/factories.ts';
 
+/** The enclosing describe's server, booted with `env` before its tests and closed after them. */
+function serverFor(env: Record<string, string>): { app: TestApp } {
+  const booted = {} as { app: TestApp };
+  before(async () => {
+    booted.app = await bootApp(env);
+  });
+  after(async () => {
+    await booted.app?.close();
+  });
+  return booted;
+}
+
 describe('system console API', () => {
+  const booted = serverFor({
+    CUSTODIAN_OIDC_ENABLE: 'true', CUSTODIAN_OIDC_SERVICE: 'gitlab', CUSTODIAN_OIDC_ISSUER: 'https://id.example.com/realms/corp',
+    CUSTODIAN_OIDC_CLIENT_ID: 'custodian-web', CUSTODIAN_OIDC_CLIENT_SECRET: 'client-secret-never-shown',
+  });
   let app: TestApp;
   let admin: TestUser;
   let manager: TestUser;
   let member: TestUser;
 
   before(async () => {
-    app = await bootApp({
-      CUSTODIAN_OIDC_ENABLE: 'true', CUSTODIAN_OIDC_SERVICE: 'gitlab', CUSTODIAN_OIDC_ISSUER: 'https://id.example.com/realms/corp',
-      CUSTODIAN_OIDC_CLIENT_ID: 'custodian-web', CUSTODIAN_OIDC_CLIENT_SECRET: 'client-secret-never-shown',
-    });
+    app = booted.app;
     admin = await makeUser(app, { roles: 'system_user system_admin', username: 'root-admin' });
     manager = await makeUser(app, { roles: 'system_user system_user_manager', username: 'people-manager' });
     member = await makeUser(app, { username: 'plain-member' });
-  });
-  after(async () => {
-    await app?.close();
   });
 
   describe('POST /users/search', () => {
@@ -133,20 +143,18 @@ describe('system console API', () => {
 });
 
 describe('system console API with LDAP on', () => {
+  // Nothing listens on port 9 of the loopback: every sync fails at once, with the reason recorded.
+  const booted = serverFor({
+    CUSTODIAN_LDAP_ENABLE: 'true', CUSTODIAN_LDAP_URL: 'ldap://127.0.0.1:9', CUSTODIAN_LDAP_BASE_DN: 'dc=example,dc=com',
+    CUSTODIAN_LDAP_BIND_DN: 'cn=svc,dc=example,dc=com', CUSTODIAN_LDAP_BIND_PASSWORD: 'bind-password-never-shown',
+    CUSTODIAN_LDAP_SYNC_INTERVAL_MINUTES: '0', CUSTODIAN_LDAP_TIMEOUT_SECONDS: '2',
+  });
   let app: TestApp;
   let admin: TestUser;
 
   before(async () => {
-    // Nothing listens on port 9 of the loopback: every sync fails at once, with the reason recorded.
-    app = await bootApp({
-      CUSTODIAN_LDAP_ENABLE: 'true', CUSTODIAN_LDAP_URL: 'ldap://127.0.0.1:9', CUSTODIAN_LDAP_BASE_DN: 'dc=example,dc=com',
-      CUSTODIAN_LDAP_BIND_DN: 'cn=svc,dc=example,dc=com', CUSTODIAN_LDAP_BIND_PASSWORD: 'bind-password-never-shown',
-      CUSTODIAN_LDAP_SYNC_INTERVAL_MINUTES: '0', CUSTODIAN_LDAP_TIMEOUT_SECONDS: '2',
-    });
+    app = booted.app;
     admin = await makeUser(app, { roles: 'system_user system_admin' });
-  });
-  after(async () => {
-    await app?.close();
   });
 
   it('reports the last sync runs with their result and error, newest first', async () => {

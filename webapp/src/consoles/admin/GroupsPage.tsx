@@ -4,7 +4,7 @@ import { useId, useState, type FormEvent } from 'react';
 import { adminApi, type AdminChannel, type AdminTeam, type Group, type SyncableKind } from './api.ts';
 import { DirectorySync } from './DirectorySync.tsx';
 import { hasNextPage } from './logic.ts';
-import { LoadError, Pager, useAction, useLoad, useSettled, useStatusLine } from './ui.tsx';
+import { AdminTable, LoadError, Pager, useAction, useLoad, useSettled, useStatusLine } from './ui.tsx';
 
 const PER_PAGE = 50;
 const SOURCES: Record<Group['source'], string> = { ldap: 'LDAP', saml: 'SAML', oidc: 'OpenID Connect', custom: 'Custom' };
@@ -113,36 +113,25 @@ function GroupLinks({ group, canListChannels }: { group: Group; canListChannels:
 export function GroupsTable({ groups, open, onToggle }: { groups: Group[]; open?: string; onToggle(id: string): void }) {
   if (groups.length === 0) return <p className="admin-empty">No groups yet. Groups come from the directory (LDAP), from SAML or OpenID Connect sign-ins, or are made through the API.</p>;
   return (
-    <table className="admin-table">
-      <caption className="visually-hidden">Groups</caption>
-      <thead>
-        <tr>
-          <th scope="col">Group</th>
-          <th scope="col">Source</th>
-          <th scope="col">Members</th>
-          <th scope="col"><span className="visually-hidden">Actions</span></th>
+    <AdminTable caption="Groups" columns={['Group', 'Source', 'Members']}>
+      {groups.map((g) => (
+        <tr key={g.id}>
+          <th scope="row" data-label="Group">{g.display_name}{g.roles ? <span className="muted"> · grants {g.roles.split(' ').join(', ')}</span> : null}</th>
+          <td data-label="Source">{SOURCES[g.source] ?? g.source}</td>
+          <td data-label="Members">{g.member_count ?? 0}</td>
+          <td className="admin-actions">
+            {g.source === 'custom' ? (
+              // Anyone may fill a custom group, so the server never lets one add members to a team or channel.
+              <span className="muted">Mentions only</span>
+            ) : (
+              <button type="button" aria-expanded={open === g.id} aria-controls={`links-${g.id}`} onClick={() => onToggle(g.id)}>
+                {open === g.id ? 'Hide links' : 'Links'}<span className="visually-hidden"> of {g.display_name}</span>
+              </button>
+            )}
+          </td>
         </tr>
-      </thead>
-      <tbody>
-        {groups.map((g) => (
-          <tr key={g.id}>
-            <th scope="row" data-label="Group">{g.display_name}{g.roles ? <span className="muted"> · grants {g.roles.split(' ').join(', ')}</span> : null}</th>
-            <td data-label="Source">{SOURCES[g.source] ?? g.source}</td>
-            <td data-label="Members">{g.member_count ?? 0}</td>
-            <td className="admin-actions">
-              {g.source === 'custom' ? (
-                // Anyone may fill a custom group, so the server never lets one add members to a team or channel.
-                <span className="muted">Mentions only</span>
-              ) : (
-                <button type="button" aria-expanded={open === g.id} aria-controls={`links-${g.id}`} onClick={() => onToggle(g.id)}>
-                  {open === g.id ? 'Hide links' : 'Links'}<span className="visually-hidden"> of {g.display_name}</span>
-                </button>
-              )}
-            </td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
+      ))}
+    </AdminTable>
   );
 }
 

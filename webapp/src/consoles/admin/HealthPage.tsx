@@ -1,7 +1,7 @@
 // Server health: the answering node, its database, version and schema, and the recent jobs.
 import { adminApi, type Job, type ServerStatus } from './api.ts';
 import { formatTime, formatUptime } from './logic.ts';
-import { LoadError, useLoad } from './ui.tsx';
+import { AdminTable, LoadError, useLoad } from './ui.tsx';
 
 export function ServerFacts({ status, schema }: { status: ServerStatus; schema?: { schema_version: string; migrations: string[] } }) {
   const ok = status.status === 'OK';
@@ -25,23 +25,19 @@ export function ServerFacts({ status, schema }: { status: ServerStatus; schema?:
 export function JobsTable({ jobs }: { jobs: Job[] }) {
   if (jobs.length === 0) return <p className="admin-empty">No jobs have run yet.</p>;
   return (
-    <table className="admin-table">
-      <caption className="visually-hidden">Recent jobs</caption>
-      <thead><tr><th scope="col">Job</th><th scope="col">Status</th><th scope="col">Created</th><th scope="col">Last activity</th></tr></thead>
-      <tbody>
-        {jobs.map((j) => (
-          <tr key={j.id}>
-            <th scope="row" data-label="Job">{j.type.replace(/_/g, ' ')}</th>
-            <td data-label="Status">
-              <span className={`admin-badge ${j.status === 'success' ? 'ok' : j.status === 'error' ? 'bad' : 'off'}`}>{j.status.replace(/_/g, ' ')}</span>
-              {j.status === 'in_progress' && <progress max={100} value={j.progress} aria-label={`${j.type} progress`}>{j.progress}%</progress>}
-            </td>
-            <td data-label="Created">{formatTime(j.create_at)}</td>
-            <td data-label="Last activity">{formatTime(j.last_activity_at)}</td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
+    <AdminTable caption="Recent jobs" columns={['Job', 'Status', 'Created', 'Last activity']} actions={false}>
+      {jobs.map((j) => (
+        <tr key={j.id}>
+          <th scope="row" data-label="Job">{j.type.replace(/_/g, ' ')}</th>
+          <td data-label="Status">
+            <span className={`admin-badge ${j.status === 'success' ? 'ok' : j.status === 'error' ? 'bad' : 'off'}`}>{j.status.replace(/_/g, ' ')}</span>
+            {j.status === 'in_progress' && <progress max={100} value={j.progress} aria-label={`${j.type} progress`}>{j.progress}%</progress>}
+          </td>
+          <td data-label="Created">{formatTime(j.create_at)}</td>
+          <td data-label="Last activity">{formatTime(j.last_activity_at)}</td>
+        </tr>
+      ))}
+    </AdminTable>
   );
 }
 

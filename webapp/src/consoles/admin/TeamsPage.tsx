@@ -2,7 +2,7 @@
 import { useState } from 'react';
 import { adminApi, type AdminChannel, type AdminTeam } from './api.ts';
 import { hasNextPage } from './logic.ts';
-import { ConfirmDialog, LoadError, Pager, useAction, useLoad, useStatusLine, type Confirmation } from './ui.tsx';
+import { AdminTable, ConfirmDialog, LoadError, Pager, useAction, useLoad, useStatusLine, type Confirmation } from './ui.tsx';
 
 const PER_PAGE = 50;
 
@@ -27,45 +27,33 @@ function StatusCell({ item }: { item: Archivable }) {
 export function TeamsTable({ teams, busy, onArchive, onRestore }: { teams: AdminTeam[]; busy: boolean; onArchive(t: AdminTeam): void; onRestore(t: AdminTeam): void }) {
   if (teams.length === 0) return <p className="admin-empty">No teams yet.</p>;
   return (
-    <table className="admin-table">
-      <caption className="visually-hidden">Teams</caption>
-      <thead>
-        <tr><th scope="col">Team</th><th scope="col">Access</th><th scope="col">Status</th><th scope="col"><span className="visually-hidden">Actions</span></th></tr>
-      </thead>
-      <tbody>
-        {teams.map((t) => (
-          <tr key={t.id} className={t.delete_at > 0 ? 'inactive' : undefined}>
-            <th scope="row" data-label="Team">{t.display_name} <span className="muted">/{t.name}</span></th>
-            <td data-label="Access">{t.type === 'O' ? 'Open' : 'Invite only'}{t.group_constrained ? ', linked groups only' : ''}</td>
-            <StatusCell item={t} />
-            <td className="admin-actions"><ArchiveButton item={t} what="team" busy={busy} onArchive={() => onArchive(t)} onRestore={() => onRestore(t)} /></td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
+    <AdminTable caption="Teams" columns={['Team', 'Access', 'Status']}>
+      {teams.map((t) => (
+        <tr key={t.id} className={t.delete_at > 0 ? 'inactive' : undefined}>
+          <th scope="row" data-label="Team">{t.display_name} <span className="muted">/{t.name}</span></th>
+          <td data-label="Access">{t.type === 'O' ? 'Open' : 'Invite only'}{t.group_constrained ? ', linked groups only' : ''}</td>
+          <StatusCell item={t} />
+          <td className="admin-actions"><ArchiveButton item={t} what="team" busy={busy} onArchive={() => onArchive(t)} onRestore={() => onRestore(t)} /></td>
+        </tr>
+      ))}
+    </AdminTable>
   );
 }
 
 export function ChannelsTable({ channels, busy, onArchive, onRestore }: { channels: AdminChannel[]; busy: boolean; onArchive(c: AdminChannel): void; onRestore(c: AdminChannel): void }) {
   if (channels.length === 0) return <p className="admin-empty">No channels here.</p>;
   return (
-    <table className="admin-table">
-      <caption className="visually-hidden">Channels</caption>
-      <thead>
-        <tr><th scope="col">Channel</th><th scope="col">Team</th><th scope="col">Type</th><th scope="col">Status</th><th scope="col"><span className="visually-hidden">Actions</span></th></tr>
-      </thead>
-      <tbody>
-        {channels.map((c) => (
-          <tr key={c.id} className={c.delete_at > 0 ? 'inactive' : undefined}>
-            <th scope="row" data-label="Channel">{c.display_name} <span className="muted">~{c.name}</span></th>
-            <td data-label="Team">{c.team_display_name}</td>
-            <td data-label="Type">{c.type === 'P' ? 'Private' : 'Public'}{c.group_constrained ? ', linked groups only' : ''}</td>
-            <StatusCell item={c} />
-            <td className="admin-actions"><ArchiveButton item={c} what="channel" busy={busy} onArchive={() => onArchive(c)} onRestore={() => onRestore(c)} /></td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
+    <AdminTable caption="Channels" columns={['Channel', 'Team', 'Type', 'Status']}>
+      {channels.map((c) => (
+        <tr key={c.id} className={c.delete_at > 0 ? 'inactive' : undefined}>
+          <th scope="row" data-label="Channel">{c.display_name} <span className="muted">~{c.name}</span></th>
+          <td data-label="Team">{c.team_display_name}</td>
+          <td data-label="Type">{c.type === 'P' ? 'Private' : 'Public'}{c.group_constrained ? ', linked groups only' : ''}</td>
+          <StatusCell item={c} />
+          <td className="admin-actions"><ArchiveButton item={c} what="channel" busy={busy} onArchive={() => onArchive(c)} onRestore={() => onRestore(c)} /></td>
+        </tr>
+      ))}
+    </AdminTable>
   );
 }
 

@@ -3,7 +3,7 @@ import { useEffect, useState, type FormEvent } from 'react';
 import type { User } from '../../api/types.ts';
 import { adminApi, type AdminUser, type UserQuery } from './api.ts';
 import { ASSIGNABLE_ROLES, displayName, hasNextPage, roleLabels, roleList, splitRoles, withRole } from './logic.ts';
-import { ConfirmDialog, LoadError, Pager, useAction, useLoad, useSettled, useStatusLine, type Confirmation } from './ui.tsx';
+import { AdminTable, ConfirmDialog, LoadError, Pager, useAction, useLoad, useSettled, useStatusLine, type Confirmation } from './ui.tsx';
 
 const PER_PAGE = 50;
 
@@ -27,54 +27,42 @@ export function UsersTable({ users, me, actions }: { users: AdminUser[]; me: Use
   };
   const busy = actions.busy || undefined;
   return (
-    <table className="admin-table">
-      <caption className="visually-hidden">Users</caption>
-      <thead>
-        <tr>
-          <th scope="col">Name</th>
-          <th scope="col">Email</th>
-          <th scope="col">Roles</th>
-          <th scope="col">Status</th>
-          <th scope="col"><span className="visually-hidden">Actions</span></th>
-        </tr>
-      </thead>
-      <tbody>
-        {users.map((u) => {
-          const active = u.delete_at === 0;
-          const self = u.id === me.id;
-          return (
-            <tr key={u.id} data-username={u.username} className={active ? undefined : 'inactive'}>
-              <th scope="row" data-label="Name">
-                <span className="admin-name">{displayName(u)}</span>
-                <span className="muted">{[displayName(u) !== `@${u.username}` ? ` @${u.username}` : '', u.auth_service ? ` · ${u.auth_service.toUpperCase()}` : '', u.is_bot ? ' · bot' : ''].join('')}</span>
-              </th>
-              <td data-label="Email">{u.email ?? ''}</td>
-              <td data-label="Roles">{roleLabels(u.roles).join(', ')}</td>
-              <td data-label="Status">
-                <span className={`admin-badge ${active ? 'ok' : 'off'}`}>{active ? 'Active' : 'Deactivated'}</span>
-              </td>
-              <td className="admin-actions">
-                {!self && (
-                  <button type="button" className={active ? 'danger' : undefined} aria-disabled={busy} aria-label={`${active ? 'Deactivate' : 'Activate'} ${u.username}`} onClick={when(actions.onToggleActive, u)}>
-                    {active ? 'Deactivate' : 'Activate'}
-                  </button>
-                )}
-                {actions.canEditRoles && !u.is_bot && (
-                  <button type="button" aria-disabled={busy} aria-label={`Roles of ${u.username}`} onClick={when(actions.onEditRoles, u)}>
-                    Roles
-                  </button>
-                )}
-                {active && (
-                  <button type="button" aria-disabled={busy} aria-label={`Revoke sessions of ${u.username}`} onClick={when(actions.onRevokeSessions, u)}>
-                    Revoke sessions
-                  </button>
-                )}
-              </td>
-            </tr>
-          );
-        })}
-      </tbody>
-    </table>
+    <AdminTable caption="Users" columns={['Name', 'Email', 'Roles', 'Status']}>
+      {users.map((u) => {
+        const active = u.delete_at === 0;
+        const self = u.id === me.id;
+        return (
+          <tr key={u.id} data-username={u.username} className={active ? undefined : 'inactive'}>
+            <th scope="row" data-label="Name">
+              <span className="admin-name">{displayName(u)}</span>
+              <span className="muted">{[displayName(u) !== `@${u.username}` ? ` @${u.username}` : '', u.auth_service ? ` · ${u.auth_service.toUpperCase()}` : '', u.is_bot ? ' · bot' : ''].join('')}</span>
+            </th>
+            <td data-label="Email">{u.email ?? ''}</td>
+            <td data-label="Roles">{roleLabels(u.roles).join(', ')}</td>
+            <td data-label="Status">
+              <span className={`admin-badge ${active ? 'ok' : 'off'}`}>{active ? 'Active' : 'Deactivated'}</span>
+            </td>
+            <td className="admin-actions">
+              {!self && (
+                <button type="button" className={active ? 'danger' : undefined} aria-disabled={busy} aria-label={`${active ? 'Deactivate' : 'Activate'} ${u.username}`} onClick={when(actions.onToggleActive, u)}>
+                  {active ? 'Deactivate' : 'Activate'}
+                </button>
+              )}
+              {actions.canEditRoles && !u.is_bot && (
+                <button type="button" aria-disabled={busy} aria-label={`Roles of ${u.username}`} onClick={when(actions.onEditRoles, u)}>
+                  Roles
+                </button>
+              )}
+              {active && (
+                <button type="button" aria-disabled={busy} aria-label={`Revoke sessions of ${u.username}`} onClick={when(actions.onRevokeSessions, u)}>
+                  Revoke sessions
+                </button>
+              )}
+            </td>
+          </tr>
+        );
+      })}
+    </AdminTable>
   );
 }
 

@@ -76,6 +76,22 @@ export function LoadError({ error, onRetry }: { error?: string; onRetry(): void 
   );
 }
 
+/** A table of records: a caption for screen readers, column headers, and an unlabelled actions column. */
+export function AdminTable({ caption, columns, actions = true, children }: { caption: string; columns: string[]; actions?: boolean; children: ReactNode }) {
+  return (
+    <table className="admin-table">
+      <caption className="visually-hidden">{caption}</caption>
+      <thead>
+        <tr>
+          {columns.map((c) => <th key={c} scope="col">{c}</th>)}
+          {actions && <th scope="col"><span className="visually-hidden">Actions</span></th>}
+        </tr>
+      </thead>
+      <tbody>{children}</tbody>
+    </table>
+  );
+}
+
 export function Pager({ page, hasNext, onPage, label }: { page: number; hasNext: boolean; onPage(page: number): void; label: string }) {
   return (
     <nav className="admin-pager" aria-label={label}>
