@@ -4,6 +4,8 @@
 //   2. purge: the data_retention job deleting about half the posts, its rate in posts/s, while a
 //      paced reader load measures GET /channels/{id}/posts p99 against the same load at idle.
 // Run: npm run bench:retention -- --posts 1000000 [--users 10000] [--batch 5000] [--pause 50]
+import fs from 'node:fs';
+import os from 'node:os';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { startBenchServer } from './lib/server.ts';
@@ -37,9 +39,38 @@ const server = await startBenchServer({
 });
 const owner = server.owner();
 const db = new pg.Client(owner);
-const results: Record<string, unknown> = { machine: machine(), posts, batch_size: Number(values.batch), pause_ms: Number(values.pause) };
+const results: Record<string, unknown> = { machine: machine(), load_average_at_start: os.loadavg(), posts, batch_size: Number(values.batch), pause_ms: Number(values.pause) };
 
 const api = apiClient(server.url);
+
+/**
+ * CPU time (utime + stime) of the purge's own PostgreSQL backend (application_name
+ * custodian-retention), sampled until stop() since the backend exits when the run ends.
+ */
+function samplePurgeBackendCpu(client: pg.Client): { stop(): Promise<number> } {
+  const ticks = new Map<number, number>();
+  let sampling = Promise.resolve();
+  const timer = setInterval(() => {
+    sampling = sampling.then(async () => {
+      const pids = (await client.query("SELECT pid FROM pg_stat_activity WHERE application_name = 'custodian-retention'")).rows.map((r) => Number(r.pid));
+      for (const pid of pids) {
+        try {
+          const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+          ticks.set(pid, Number(fields[11]) + Number(fields[12]));
+        } catch {
+          // exited between the query and the read
+        }
+      }
+    });
+  }, 100);
+  return {
+    async stop() {
+      clearInterval(timer);
+      await sampling;
+      return Math.round(([...ticks.values()].reduce((a, b) => a + b, 0) / 100) * 10) / 10; // clock ticks are 1/100 s
+    },
+  };
+}
 
 try {
   await db.connect();
@@ -74,6 +105,7 @@ try {
   await api(officer, 'PUT', '/api/v4/data_retention/policy', { message_deletion_enabled: true, message_retention_days: keepDays });
   const job = (await api(officer, 'POST', '/api/v4/jobs', { type: 'data_retention' })).json as { id: string };
   const purgeStarted = Date.now();
+  const purgeCpu = samplePurgeBackendCpu(db);
   const during = await wrkGet(server.url, readPaths, headers, conns, seconds, delay);
   const readsEnded = Date.now();
   let status = '';
@@ -85,6 +117,7 @@ try {
     if (['success', 'error', 'warning', 'canceled'].includes(status)) break;
     await new Promise((r) => setTimeout(r, 200));
   }
+  const cpuSeconds = await purgeCpu.stop();
   const row = (await db.query('SELECT start_at, last_activity_at FROM jobs WHERE id = $1', [job.id])).rows[0];
   const purgeSeconds = (Number(row.last_activity_at) - Number(row.start_at)) / 1000;
   const deleted = Number(data.posts ?? 0);
@@ -92,6 +125,9 @@ try {
   results.purge = {
     status, deleted, posts_before: before, posts_after: after, batches: Number(data.batches ?? 0), versions_deleted: Number(data.versions ?? 0),
     seconds: Math.round(purgeSeconds * 10) / 10, posts_per_second: Math.round(deleted / purgeSeconds),
+    // The purge's backend runs at nice 19: on a machine busy with other work its wall-clock rate says
+    // how much CPU was left over; its rate per CPU second says what it does with a core of its own.
+    backend_cpu_seconds: cpuSeconds, posts_per_backend_cpu_second: cpuSeconds > 0 ? Math.round(deleted / cpuSeconds) : null,
     reads_within_purge: Number(row.start_at) <= purgeStarted + 1000 && Number(row.last_activity_at) >= readsEnded,
   };
   results.reads = {
