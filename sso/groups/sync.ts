@@ -81,7 +81,7 @@ export async function reconcileUser(trx: Knex.Transaction, deps: GroupSyncDeps, 
   const user = await trx('users').where({ id: userId }).forUpdate().first('id', 'roles', 'group_roles', 'delete_at');
   if (!user) return;
   const groups = (await trx('group_members as gm').join('groups as g', 'g.id', 'gm.group_id')
-    .where({ 'gm.user_id': userId, 'gm.delete_at': 0, 'g.delete_at': 0 }).select('g.id', 'g.roles')) as { id: string; roles: string }[];
+    .where({ 'gm.user_id': userId, 'gm.delete_at': 0, 'g.delete_at': 0 }).select('g.id', 'g.roles', 'gm.create_at')) as { id: string; roles: string; create_at: number | string }[];
   const guest = (user.roles as string).split(/\s+/).includes('system_guest');
 
   const granted = new Set<string>();
@@ -99,13 +99,15 @@ export async function reconcileUser(trx: Knex.Transaction, deps: GroupSyncDeps, 
   const syncables = groupIds.length
     ? ((await trx('group_syncables').whereIn('group_id', groupIds).where({ delete_at: 0 })) as { group_id: string; syncable_id: string; type: 'team' | 'channel'; auto_add: boolean; scheme_admin: boolean }[])
     : [];
+  const joinedAt = new Map(groups.map((g) => [g.id, Number(g.create_at)]));
   const linked = (type: 'team' | 'channel') => {
-    const map = new Map<string, { groupIds: string[]; autoAdd: boolean; admin: boolean }>();
+    const map = new Map<string, Link>();
     for (const s of syncables.filter((x) => x.type === type)) {
-      const entry = map.get(s.syncable_id) ?? { groupIds: [], autoAdd: false, admin: false };
+      const entry = map.get(s.syncable_id) ?? { groupIds: [], autoAdd: false, admin: false, joinedAt: 0 };
       entry.groupIds.push(s.group_id);
       entry.autoAdd ||= s.auto_add;
       entry.admin ||= s.scheme_admin;
+      entry.joinedAt = Math.max(entry.joinedAt, joinedAt.get(s.group_id) ?? 0);
       map.set(s.syncable_id, entry);
     }
     return map;
@@ -114,20 +116,23 @@ export async function reconcileUser(trx: Knex.Transaction, deps: GroupSyncDeps, 
   const channels = linked('channel');
   const teamDeps = { events: deps.events };
 
-  // Joins: teams first, so channels of a linked team have their team membership.
-  const ensureTeam = async (team: TeamRow, groupIdsForAudit: string[], admin: boolean) => {
+  // Joins: teams first, so channels of a linked team have their team membership. Returns whether the
+  // user is (now) a member: a removal that sticks keeps them out.
+  const ensureTeam = async (team: TeamRow, link: Link, admin: boolean): Promise<boolean> => {
     const member = await trx('team_members').where({ team_id: team.id, user_id: userId }).first();
     if (member && Number(member.delete_at) === 0) {
       if (admin && !member.scheme_admin && !guest) await trx('team_members').where({ team_id: team.id, user_id: userId }).update({ scheme_admin: true });
-      return;
+      return true;
     }
+    if (member && removalSticks(team, Number(member.delete_at), link)) return false;
     await addTeamMember(trx, teamDeps, afterCommit, { team, userId, admin });
-    await auditIdentity(trx, deps.logger, { event: 'group_sync_added_to_team', teamId: team.id, userId, groupIds: groupIdsForAudit });
+    await auditIdentity(trx, deps.logger, { event: 'group_sync_added_to_team', teamId: team.id, userId, groupIds: link.groupIds });
+    return true;
   };
   for (const [teamId, link] of teams) {
     if (!link.autoAdd) continue;
     const team = (await trx('teams').where({ id: teamId, delete_at: 0 }).first()) as TeamRow | undefined;
-    if (team) await ensureTeam(team, link.groupIds, link.admin);
+    if (team) await ensureTeam(team, link, link.admin);
   }
   for (const [channelId, link] of channels) {
     if (!link.autoAdd) continue;
@@ -135,12 +140,13 @@ export async function reconcileUser(trx: Knex.Transaction, deps: GroupSyncDeps, 
     if (!channel || !channel.team_id) continue;
     const team = (await trx('teams').where({ id: channel.team_id, delete_at: 0 }).first()) as TeamRow | undefined;
     if (!team) continue;
-    await ensureTeam(team, link.groupIds, false);
     const existing = await trx('channel_members').where({ channel_id: channel.id, user_id: userId }).first();
     if (existing) {
       if (link.admin && !existing.scheme_admin && !guest) await trx('channel_members').where({ channel_id: channel.id, user_id: userId }).update({ scheme_admin: true });
       continue;
     }
+    if (removalSticks(channel, await lastChannelLeave(trx, channel.id, userId), link)) continue;
+    if (!(await ensureTeam(team, link, false))) continue;
     await addChannelMember(trx, deps.events, afterCommit, { channel, userId, guest, admin: link.admin });
     await auditIdentity(trx, deps.logger, { event: 'group_sync_added_to_channel', channelId: channel.id, userId, groupIds: link.groupIds });
   }
@@ -160,6 +166,31 @@ export async function reconcileUser(trx: Knex.Transaction, deps: GroupSyncDeps, 
     await removeTeamMember(trx, teamDeps, afterCommit, { team, userId, removerId: '' });
     await auditIdentity(trx, deps.logger, { event: 'group_sync_removed_from_team', teamId: team.id, userId, groupIds: [] });
   }
+}
+
+/** What reconcileUser knows of one team or channel the user's groups are linked to. */
+interface Link {
+  groupIds: string[];
+  autoAdd: boolean;
+  admin: boolean;
+  /** When the user last joined (or rejoined) one of the linked groups. */
+  joinedAt: number;
+}
+
+/**
+ * Mattermost's rule for teams and channels that are not group-constrained: a member who was removed
+ * (or left) stays out until they join one of the linked groups again. Their removal is the team
+ * member row's delete_at, or the channel's last membership interval; an auto-add link alone does not
+ * undo it. A group-constrained one has exactly the groups' members, so nothing sticks there.
+ */
+function removalSticks(syncable: { group_constrained: boolean }, removedAt: number, link: Link): boolean {
+  return !syncable.group_constrained && removedAt > 0 && removedAt >= link.joinedAt;
+}
+
+/** When the user last left the channel (0: never a member). */
+async function lastChannelLeave(trx: Knex.Transaction, channelId: string, userId: string): Promise<number> {
+  const row = await trx('channel_member_history').where({ channel_id: channelId, user_id: userId }).max({ left: 'leave_time' }).first();
+  return Number(row?.left ?? 0);
 }
 
 /** Re-applies a group to all its members (after linking or unlinking a team or channel, or changing its roles). */

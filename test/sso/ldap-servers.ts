@@ -18,6 +18,7 @@ export interface TestDirectory {
   caFile?: string;
   otherCaFile?: string;
   removeMember(groupDn: string, memberDn: string): Promise<void>;
+  addMember(groupDn: string, memberDn: string): Promise<void>;
   deleteEntry(dn: string): Promise<void>;
   stop(): Promise<void>;
 }
@@ -77,6 +78,10 @@ export async function startSlapd(): Promise<TestDirectory> {
     removeMember: (groupDn, memberDn) => asRoot(async (c) => {
       const { Change, Attribute } = await import('ldapts');
       await c.modify(groupDn, new Change({ operation: 'delete', modification: new Attribute({ type: 'member', values: [memberDn] }) }));
+    }),
+    addMember: (groupDn, memberDn) => asRoot(async (c) => {
+      const { Change, Attribute } = await import('ldapts');
+      await c.modify(groupDn, new Change({ operation: 'add', modification: new Attribute({ type: 'member', values: [memberDn] }) }));
     }),
     deleteEntry: (dn) => asRoot((c) => c.del(dn)),
     async stop() {
@@ -146,6 +151,9 @@ export async function startInProcessLdap(): Promise<TestDirectory> {
     async removeMember(groupDn, memberDn) {
       const group = entries.get(groupDn.toLowerCase())!;
       group.attributes.member = group.attributes.member.filter((m) => m.toLowerCase() !== memberDn.toLowerCase());
+    },
+    async addMember(groupDn, memberDn) {
+      entries.get(groupDn.toLowerCase())!.attributes.member.push(memberDn);
     },
     async deleteEntry(dn) {
       entries.delete(dn.toLowerCase());
