@@ -8,6 +8,7 @@ import { newId } from '../lib/ids.ts';
 import { nowMs } from '../lib/clock.ts';
 import type { EventBus } from '../realtime/events.ts';
 import { getTeamMember } from '../teams/service.ts';
+import { postMembershipNotice } from '../posts/system-posts.ts';
 import { addChannelMember, removeChannelMember } from './membership.ts';
 import { assertMayJoin, assertMayRemove, channelSyncable } from '../groups/constraints.ts';
 import type { ChannelRow } from './model.ts';
@@ -112,13 +113,23 @@ export async function addMemberToChannel(trx: Knex.Transaction, deps: ChannelDep
   if (channel.delete_at > 0) throw new InvalidInputError('api.channel.add_user.to.channel.failed.deleted.app_error', 'The channel has been archived.');
   if (userId === actor.userId && channel.type === 'O') authorize(actor, 'join_public_channels', access.resource);
   else authorize(actor, channel.type === 'O' ? 'manage_public_channel_members' : 'manage_private_channel_members', access.resource);
-  const target = await trx('users').where({ id: userId, delete_at: 0 }).first('roles');
+  const target = await trx('users').where({ id: userId, delete_at: 0 }).first('roles', 'username');
   const teamMember = await getTeamMember(trx, channel.team_id, userId);
   if (!target || !teamMember || teamMember.delete_at > 0) {
     throw new ForbiddenError('api.channel.add_user.to.channel.failed.app_error', 'The user is not a member of the channel\'s team.');
   }
   await assertMayJoin(trx, channelSyncable(channel), [userId]);
-  return addChannelMember(trx, deps.events, afterCommit, { channel, userId, guest: isGuestRoles(target.roles) });
+  const already = await trx('channel_members').where({ channel_id: channel.id, user_id: userId }).first('user_id');
+  const member = await addChannelMember(trx, deps.events, afterCommit, { channel, userId, guest: isGuestRoles(target.roles) });
+  if (!already) {
+    const user = { id: userId, username: target.username as string };
+    await postMembershipNotice(trx, deps.events, afterCommit, channel, userId === actor.userId ? { kind: 'joined', user } : { kind: 'added', user, by: await usernameOf(trx, actor) });
+  }
+  return member;
+}
+
+async function usernameOf(trx: Knex.Transaction, actor: Actor): Promise<{ id: string; username: string }> {
+  return { id: actor.userId, username: actor.username ?? (await trx('users').where({ id: actor.userId }).first('username')).username };
 }
 
 /** Removes a member: leaving oneself, or removing another with the member-management permission. */
@@ -130,6 +141,8 @@ export async function removeMemberFromChannel(trx: Knex.Transaction, deps: Chann
   await assertMayRemove(trx, channelSyncable(channel), { actorId: actor.userId, userId });
   const removed = await removeChannelMember(trx, deps.events, afterCommit, { channel, userId, removerId: actor.userId });
   if (!removed) throw new NotFoundError('app.channel.get_member.missing.app_error', 'That user is not a member of the channel.');
+  const user = { id: userId, username: (await trx('users').where({ id: userId }).first('username')).username as string };
+  await postMembershipNotice(trx, deps.events, afterCommit, channel, userId === actor.userId ? { kind: 'left', user } : { kind: 'removed', user, by: await usernameOf(trx, actor) });
 }
 
 /** Archives (soft-deletes) or restores a channel; its messages stay for compliance. */

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { Actor } from '../auth/actor.ts';
 import { authorize } from '../auth/policy.ts';
 import { authorizeChannel, type ChannelAccess } from '../channels/access.ts';
+import type { ChannelRow } from '../channels/model.ts';
 import type { AfterCommit } from '../db/transaction.ts';
 import { ConflictError, ForbiddenError, InvalidInputError, NotFoundError } from '../lib/errors.ts';
 import { newId } from '../lib/ids.ts';
@@ -122,18 +123,19 @@ export async function createPost(
     if (!outcome.inserted) throw new ConflictError('api.post.create_post.conflict.app_error', 'The channel or thread changed while posting; try again.');
   }
   const files = input.file_ids.length ? await deps.attachFiles!(exec as Knex.Transaction, actor, access.channel.id, post.id, input.file_ids) : [];
-  const { channel } = access;
-  const mentions = outcome.mentions;
   const senderName = options.senderName ?? `@${actor.username ?? outcome.username}`;
-  afterCommit(() => {
-    const data: Record<string, unknown> = {
-      channel_display_name: channel.display_name, channel_name: channel.name, channel_type: channel.type,
-      post: JSON.stringify(presentPost(post, { files })), sender_name: senderName, team_id: channel.team_id, set_online: true,
-    };
-    if (mentions.length) data.mentions = JSON.stringify(mentions);
-    deps.events.publish({ event: 'posted', data, broadcast: { channel_id: channel.id } });
-  });
+  afterCommit(() => announcePost(deps.events, access.channel, post, { files, senderName, mentions: outcome.mentions }));
   return post;
+}
+
+/** Broadcasts `posted` to the channel's members (call after commit). */
+export function announcePost(events: EventBus, channel: ChannelRow, post: PostRow, extra: { files?: Record<string, unknown>[]; senderName: string; mentions?: string[] }): void {
+  const data: Record<string, unknown> = {
+    channel_display_name: channel.display_name, channel_name: channel.name, channel_type: channel.type,
+    post: JSON.stringify(presentPost(post, { files: extra.files })), sender_name: extra.senderName, team_id: channel.team_id, set_online: true,
+  };
+  if (extra.mentions?.length) data.mentions = JSON.stringify(extra.mentions);
+  events.publish({ event: 'posted', data, broadcast: { channel_id: channel.id } });
 }
 
 /** Loads a post the actor may read, with channel access; deleted posts are not found. */
