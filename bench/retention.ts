@@ -3,7 +3,7 @@
 //      over N posts with realistic text (and prior versions for 2 % of them);
 //   2. purge: the data_retention job deleting about half the posts, its rate in posts/s, while a
 //      paced reader load measures GET /channels/{id}/posts p99 against the same load at idle.
-// Run: npm run bench:retention -- --posts 1000000 [--users 10000] [--batch 5000] [--pause 50]
+// Run: npm run bench:retention -- --posts 1000000 [--users 10000] [--batch 10000] [--pause 20]
 import fs from 'node:fs';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
@@ -19,8 +19,8 @@ const { values } = parseArgs({
   options: {
     posts: { type: 'string', default: '1000000' },
     users: { type: 'string', default: '10000' },
-    batch: { type: 'string', default: '5000' },
-    pause: { type: 'string', default: '50' },
+    batch: { type: 'string', default: '10000' },
+    pause: { type: 'string', default: '20' },
     queries: { type: 'string', default: '60' },
     'read-connections': { type: 'string', default: '20' },
     'read-delay-ms': { type: 'string', default: '50' },

@@ -154,6 +154,10 @@ const NO_HOLD = { sql: 'false', bindings: [] };
 const DIGEST = (source: string, column: string) =>
   `(SELECT encode(sha256(convert_to(coalesce(string_agg(${column}, E'\\n' ORDER BY ${column} COLLATE "C"), ''), 'UTF8')), 'hex') FROM ${source})`;
 
+// The keyset position a batch reached: its newest candidate. Two plain aggregates rather than a
+// sort of the whole batch (ids compare by collation, which is what costs).
+const LAST_OF_CAND = 'last AS (SELECT create_at, max(id) AS id FROM cand WHERE create_at = (SELECT max(create_at) FROM cand) GROUP BY create_at)';
+
 /**
  * One batch of a post pass, in one statement after the lock: choose the next rows by (create_at, id),
  * evaluate holds and keep-pinned, delete the rest by ctid as read (a post a live request changed
@@ -185,7 +189,7 @@ async function postBatch(trx: Knex.Transaction, deps: PurgeDeps, options: PurgeO
      roots_fixed AS (
        UPDATE posts r SET reply_count = GREATEST(r.reply_count - rg.n, 0) FROM replies_gone rg
        WHERE r.id = rg.root_id AND NOT EXISTS (SELECT 1 FROM gone g WHERE g.id = r.id) RETURNING 1),
-     last AS (SELECT create_at, id FROM cand ORDER BY create_at DESC, id DESC LIMIT 1)
+     ${LAST_OF_CAND}
      SELECT (SELECT create_at FROM last) AS last_at, (SELECT id FROM last) AS last_id,
             (SELECT count(*) FROM cand WHERE held) AS held,
             (SELECT count(*) FROM cand WHERE NOT held AND ?::boolean AND is_pinned) AS pinned,
@@ -214,7 +218,7 @@ async function fileBatch(trx: Knex.Transaction, deps: PurgeDeps, options: PurgeO
        ORDER BY f.create_at, f.id LIMIT ?),
      gone AS (DELETE FROM file_infos f USING cand WHERE f.ctid = cand.row_id AND NOT cand.held AND NOT (?::boolean AND cand.is_pinned) RETURNING f.id, f.path),
      removals AS (INSERT INTO retention_file_removals (storage_key, file_id, create_at) SELECT path, id, ? FROM gone RETURNING 1),
-     last AS (SELECT create_at, id FROM cand ORDER BY create_at DESC, id DESC LIMIT 1)
+     ${LAST_OF_CAND}
      SELECT (SELECT create_at FROM last) AS last_at, (SELECT id FROM last) AS last_id,
             (SELECT count(*) FROM cand WHERE held) AS held,
             (SELECT count(*) FROM cand WHERE NOT held AND ?::boolean AND is_pinned) AS pinned,
