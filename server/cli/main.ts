@@ -8,19 +8,20 @@ import { availableMigrations, migrationStatus } from '../db/migrate.ts';
 import { createLogger } from '../lib/logger.ts';
 import { version } from '../lib/version.ts';
 import { describeBuild } from '../release/build-info.ts';
-import { createUser } from '../users/service.ts';
 import { withOwnerDatabase } from './database.ts';
-import { backupCommand, restoreCommand } from './backup.ts';
-import { verifyInstallCommand } from './verify-install.ts';
-import { exportCommand, exportUsage } from './export.ts';
-import { auditCommand, auditUsage, recordCliAudit } from './audit.ts';
-import { retentionCommand, retentionUsage } from './retention.ts';
-import { searchCommand, searchUsage } from './search.ts';
+
+// Each command's module is imported when that command runs: loading every command's dependencies
+// (the OpenSearch client, the validation schemas, the signing code...) took seconds and tens of MiB
+// before any command could start, an export worker's included.
 
 const EXIT_USAGE = 64;
 const EXIT_CONFIG = 78;
 
-const usage = `Usage: custodian <command> [options]
+async function usage(): Promise<string> {
+  const [{ exportUsage }, { auditUsage }, { retentionUsage }, { searchUsage }] = await Promise.all([
+    import('./export.ts'), import('./audit.ts'), import('./retention.ts'), import('./search.ts'),
+  ]);
+  return `Usage: custodian <command> [options]
 
 Commands:
   start                               Run the server (embedded PostgreSQL unless DATABASE_URL is set)
@@ -38,6 +39,7 @@ ${searchUsage}
 
 Configuration comes from the environment (CUSTODIAN_PORT, CUSTODIAN_DATA_DIR, DATABASE_URL, ...) and
 the optional JSON file named by CUSTODIAN_CONFIG_FILE. See README.md.`;
+}
 
 class UsageError extends Error {}
 
@@ -91,6 +93,7 @@ async function user(args: string[]): Promise<void> {
   if (!values.email || !values.username || !values.password) throw new UsageError('user create needs --email, --username and --password.');
   const cfg = await config();
   const logger = createLogger(cfg.logLevel === 'info' ? 'warn' : cfg.logLevel);
+  const [{ createUser }, { recordCliAudit }] = await Promise.all([import('../users/service.ts'), import('./audit.ts')]);
   const created = await withOwnerDatabase(cfg, logger, (knex) =>
     knex.transaction(async (trx) => {
       const user = await createUser(trx, {
@@ -119,22 +122,23 @@ async function main(argv: string[]): Promise<void> {
     case 'restore': {
       const cfg = await config();
       const logger = createLogger(cfg.logLevel === 'info' ? 'warn' : cfg.logLevel);
+      const { backupCommand, restoreCommand } = await import('./backup.ts');
       return (command === 'backup' ? backupCommand : restoreCommand)(args, cfg, logger, (m) => new UsageError(m));
     }
     case 'verify-install':
-      process.exitCode = await verifyInstallCommand(args, (m) => new UsageError(m));
+      process.exitCode = await (await import('./verify-install.ts')).verifyInstallCommand(args, (m) => new UsageError(m));
       return;
     case 'export':
-      process.exitCode = await exportCommand(args, config, (cfg) => createLogger(cfg.logLevel === 'info' ? 'warn' : cfg.logLevel), (message) => new UsageError(message));
+      process.exitCode = await (await import('./export.ts')).exportCommand(args, config, (cfg) => createLogger(cfg.logLevel === 'info' ? 'warn' : cfg.logLevel), (message) => new UsageError(message));
       return;
     case 'audit':
-      process.exitCode = await auditCommand(args, config, (cfg) => createLogger(cfg.logLevel === 'info' ? 'warn' : cfg.logLevel), (message) => new UsageError(message));
+      process.exitCode = await (await import('./audit.ts')).auditCommand(args, config, (cfg) => createLogger(cfg.logLevel === 'info' ? 'warn' : cfg.logLevel), (message) => new UsageError(message));
       return;
     case 'retention':
-      process.exitCode = await retentionCommand(args, config, (cfg) => createLogger(cfg.logLevel === 'info' ? 'warn' : cfg.logLevel), (message) => new UsageError(message));
+      process.exitCode = await (await import('./retention.ts')).retentionCommand(args, config, (cfg) => createLogger(cfg.logLevel === 'info' ? 'warn' : cfg.logLevel), (message) => new UsageError(message));
       return;
     case 'search':
-      process.exitCode = await searchCommand(args, config, (cfg) => createLogger(cfg.logLevel === 'info' ? 'warn' : cfg.logLevel), (message) => new UsageError(message));
+      process.exitCode = await (await import('./search.ts')).searchCommand(args, config, (cfg) => createLogger(cfg.logLevel === 'info' ? 'warn' : cfg.logLevel), (message) => new UsageError(message));
       return;
     case 'version':
     case '--version':
@@ -147,20 +151,20 @@ async function main(argv: string[]): Promise<void> {
     case undefined:
     case 'help':
     case '--help':
-      process.stdout.write(usage + '\n');
+      process.stdout.write((await usage()) + '\n');
       return;
     default:
       throw new UsageError(`Unknown command "${command}".`);
   }
 }
 
-main(process.argv.slice(2)).catch((err: unknown) => {
+main(process.argv.slice(2)).catch(async (err: unknown) => {
   if (err instanceof ConfigError) {
     process.stderr.write(`Custodian cannot start: invalid configuration\n${err.problems.map((p) => `  - ${p}`).join('\n')}\n`);
     process.exit(EXIT_CONFIG);
   }
   if (err instanceof UsageError) {
-    process.stderr.write(`${err.message}\n\n${usage}\n`);
+    process.stderr.write(`${err.message}\n\n${await usage()}\n`);
     process.exit(EXIT_USAGE);
   }
   if (err instanceof DataDirLockedError) {
