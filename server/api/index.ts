@@ -32,6 +32,7 @@ import { userTokenRoutes } from './users/tokens.ts';
 import { groupRoutes } from './groups/routes.ts';
 import { customGroupRoutes } from './groups/custom-routes.ts';
 import { groupSyncableRoutes } from './groups/syncable-routes.ts';
+import { minusGroupMembersRoutes } from './groups/minus-routes.ts';
 import { ldapRoutes } from './ldap/routes.ts';
 import { ldapSyncStatusRoutes } from './ldap/sync-status.ts';
 import { oidcRootRoutes } from './oidc/routes.ts';
@@ -62,6 +63,7 @@ export function apiRouters(services: Services): Router<AppState>[] {
     customGroupRoutes(services),
     groupSyncableRoutes(services), // before groupRoutes, whose /groups/:group_id/:syncable_type would take /groups/:group_id/stats
     groupRoutes(services),
+    minusGroupMembersRoutes(services),
     jobRoutes(services, jobTypes),
     complianceRoutes(services),
     complianceConsoleRoutes(services, jobTypes),

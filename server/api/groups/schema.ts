@@ -43,3 +43,10 @@ export const createGroupBody = z.object({
 export const memberIdsBody = z.object({ user_ids: z.array(id).min(1).max(1000) });
 
 export const syncablePatchBody = z.object({ auto_add: z.boolean().optional(), scheme_admin: z.boolean().optional() });
+
+/** GET /{teams|channels}/{id}/members_minus_group_members: `group_ids` is a comma-separated list of ids. */
+export const minusGroupMembersQuery = z.object({
+  group_ids: z.string().max(27 * 100).transform((v) => [...new Set(v.split(','))]).pipe(z.array(id).min(1).max(100)),
+  page: z.coerce.number().int().min(0).max(100_000).default(0),
+  per_page: z.coerce.number().int().min(1).max(200).default(60),
+});
