@@ -129,6 +129,22 @@ describe('OpenSearch as the search backend of a running server', function () {
     expect(searchesSent()).to.equal(before + 1);
   });
 
+  it('drops what the retention purge deletes from the index', async () => {
+    const old = await post(alice, 'Ancient minutes from the archive');
+    await app.ownerDb('posts').where({ id: old }).update({ create_at: Date.UTC(2020, 0, 1), update_at: Date.UTC(2020, 0, 1) });
+    index.postsChanged([old]);
+    await index.flush();
+    expect(doc(old)).to.not.equal(undefined);
+    const policy = await request(app, 'PUT', '/api/v4/data_retention/policy', { token: officer.token, body: { message_deletion_enabled: true, message_retention_days: 365 } });
+    expect(policy.status, policy.text).to.equal(200);
+    const job = await request(app, 'POST', '/api/v4/jobs', { token: officer.token, body: { type: 'data_retention' } });
+    expect(job.status, job.text).to.equal(201);
+    await until('the purge has finished', async () => (await app.ownerDb('jobs').where({ id: job.json.id }).first()).status === 'success');
+    expect(doc(old)).to.equal(undefined);
+    expect(await userSearch(alice, 'ancient')).to.deep.equal([]);
+    await request(app, 'PUT', '/api/v4/data_retention/policy', { token: officer.token, body: { message_deletion_enabled: false } });
+  });
+
   it('rebuilds the index on demand through the jobs API (system admins only)', async () => {
     const refused = await request(app, 'POST', '/api/v4/jobs', { token: officer.token, body: { type: 'search_index', data: { mode: 'rebuild' } } });
     expect(refused.status).to.equal(403);
