@@ -6,6 +6,7 @@ import { expect } from 'chai';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { ensureWebapp } from '../../scripts/ensure-webapp.ts';
+import { newId } from '../../server/lib/ids.ts';
 import { bootApp, type TestApp } from '../support/app.ts';
 import { makeChannel, makeTeam, makeUser, type TestUser } from '../support/factories.ts';
 import { ARTIFACTS, Browsers } from './support/chromium.ts';
@@ -115,11 +116,44 @@ describe('system console end to end (Chromium)', function () {
     await row.getByRole('cell', { name: 'Auditor' }).waitFor();
   });
 
+  it('links a group to a private channel, which adds its members, and limits the channel to the group', async () => {
+    const team = await makeTeam(app.ownerDb, { members: [admin.user, victor.user] });
+    await app.ownerDb('teams').where({ id: team.id }).update({ display_name: 'Legal' });
+    const deals = await makeChannel(app.ownerDb, team.id, { type: 'P', members: [admin.user] });
+    await app.ownerDb('channels').where({ id: deals.id }).update({ display_name: 'Deals' });
+    const groupId = newId();
+    await app.ownerDb('groups').insert({ id: groupId, display_name: 'Legal team', source: 'saml', remote_id: 'legal-team', create_at: Date.now(), update_at: Date.now() });
+    await app.ownerDb('group_members').insert({ group_id: groupId, user_id: victor.user.id, create_at: Date.now() });
+
+    const page = await newPage();
+    await signIn(page, admin);
+    await page.getByRole('link', { name: 'System console' }).click();
+    await page.getByRole('link', { name: 'Groups and directory sync' }).click();
+    await page.getByRole('button', { name: 'Links of Legal team' }).click();
+    await page.getByText('Not linked to any team or channel.').waitFor();
+
+    const form = page.getByRole('form', { name: 'Link Legal team to a team or channel' });
+    await form.getByRole('radio', { name: 'A channel' }).check();
+    await form.getByRole('combobox', { name: 'Team' }).selectOption({ label: 'Legal' });
+    await form.getByRole('option', { name: 'Deals (private)' }).waitFor({ state: 'attached' });
+    await form.getByRole('combobox', { name: 'Channel' }).selectOption({ label: 'Deals (private)' });
+    await form.getByRole('button', { name: 'Link' }).click();
+    await page.getByRole('status').filter({ hasText: 'Legal team linked; its members were added.' }).waitFor();
+    await page.getByRole('button', { name: 'Unlink ~Deals' }).waitFor();
+    expect(await app.ownerDb('channel_members').where({ channel_id: deals.id, user_id: victor.user.id }).first(), 'the group’s member joined').to.not.equal(undefined);
+
+    await page.getByRole('checkbox', { name: 'Only members of linked groups' }).check();
+    await page.getByRole('status').filter({ hasText: '~Deals now keeps only members of its linked groups.' }).waitFor();
+    expect((await app.ownerDb('channels').where({ id: deals.id }).first('group_constrained')).group_constrained).to.equal(true);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'admin-04-group-links.png') });
+  });
+
   it('moves between sections by keyboard and fits a phone screen in the dark theme', async () => {
     const page = await newPage({ width: 390, height: 844 });
     await page.emulateMedia({ colorScheme: 'dark' });
     await signIn(page, admin);
-    await page.locator('#message-list[data-ready="true"]').waitFor();
+    // Signed in (the rail is hidden on a phone, so this waits for its sign-out button in the DOM).
+    await page.locator('button[aria-label="Sign out ada"]').waitFor({ state: 'attached' });
     await page.goto(`${app.url}/admin_console/health`);
     await page.getByRole('heading', { level: 1, name: 'Server health' }).waitFor();
     await page.getByText('Healthy', { exact: true }).waitFor();
@@ -140,6 +174,6 @@ describe('system console end to end (Chromium)', function () {
     expect(await page.getByRole('link', { name: 'Back to chat' }).isVisible()).to.equal(true);
     const background = await page.evaluate("getComputedStyle(document.querySelector('main.center')).backgroundColor");
     expect(background).to.equal('rgb(23, 25, 29)');
-    await page.screenshot({ path: path.join(ARTIFACTS, 'admin-04-phone-dark.png'), fullPage: true });
+    await page.screenshot({ path: path.join(ARTIFACTS, 'admin-05-phone-dark.png'), fullPage: true });
   });
 });

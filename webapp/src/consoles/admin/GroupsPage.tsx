@@ -1,6 +1,6 @@
 // Groups: the list, each group's links to teams and channels (which add its members, and can make
 // the team or channel group-constrained), and LDAP directory sync for system admins.
-import { useId, useState, type FormEvent } from 'react';
+import { useEffect, useId, useState, type FormEvent } from 'react';
 import { adminApi, type AdminChannel, type AdminTeam, type Group, type SyncableKind } from './api.ts';
 import { DirectorySync } from './DirectorySync.tsx';
 import { hasNextPage } from './logic.ts';
@@ -49,8 +49,8 @@ function AddLinkForm({ group, canListChannels, onLink }: { group: Group; canList
       {canListChannels && (
         <fieldset className="admin-radios">
           <legend>Link to</legend>
-          <label><input type="radio" name="kind" checked={kind === 'team'} onChange={() => setKind('team')} /> Team</label>
-          <label><input type="radio" name="kind" checked={kind === 'channel'} onChange={() => setKind('channel')} /> Channel</label>
+          <label><input type="radio" name="kind" checked={kind === 'team'} onChange={() => setKind('team')} /> A team</label>
+          <label><input type="radio" name="kind" checked={kind === 'channel'} onChange={() => setKind('channel')} /> A channel</label>
         </fieldset>
       )}
       <label htmlFor={`${id}-team`}>Team</label>
@@ -73,13 +73,38 @@ function AddLinkForm({ group, canListChannels, onLink }: { group: Group; canList
   );
 }
 
+/**
+ * The group-constrained switch of one linked team or channel: it shows the new state at once and
+ * goes back if the server refuses.
+ */
+function ConstrainedSwitch({ link, onChange }: { link: Link; onChange(on: boolean): Promise<boolean> }) {
+  const [checked, setChecked] = useState(link.constrained);
+  useEffect(() => setChecked(link.constrained), [link.constrained]);
+  return (
+    <label className="check">
+      <input
+        type="checkbox"
+        checked={checked}
+        onChange={async (e) => {
+          const on = e.target.checked;
+          setChecked(on);
+          if (!(await onChange(on))) setChecked(!on);
+        }}
+      />
+      Only members of linked groups
+    </label>
+  );
+}
+
 /** What a group is linked to, with unlink and the group-constrained switch of each team or channel. */
 function GroupLinks({ group, canListChannels }: { group: Group; canListChannels: boolean }) {
   const links = useLoad(() => loadLinks(group.id), group.id);
   const { line, report } = useStatusLine();
   const { busy, run } = useAction(report);
-  const act = async (action: () => Promise<unknown>, success: string) => {
-    if (await run(action, success)) links.reload();
+  const act = async (action: () => Promise<unknown>, success: string): Promise<boolean> => {
+    const done = await run(action, success);
+    if (done) links.reload();
+    return done;
   };
   return (
     <div className="admin-links">
@@ -91,15 +116,10 @@ function GroupLinks({ group, canListChannels }: { group: Group; canListChannels:
           {links.data.map((l) => (
             <li key={`${l.kind}:${l.id}`}>
               <span>{l.kind === 'team' ? 'Team' : 'Channel'} <strong>{l.name}</strong>{l.autoAdd ? ' · adds members' : ''}</span>
-              <label className="check">
-                <input
-                  type="checkbox"
-                  checked={l.constrained}
-                  disabled={busy}
-                  onChange={(e) => void act(() => adminApi.setConstrained(l.kind, l.id, e.target.checked), e.target.checked ? `${l.name} now keeps only members of its linked groups.` : `${l.name} is open to others again.`)}
-                />
-                Only members of linked groups
-              </label>
+              <ConstrainedSwitch
+                link={l}
+                onChange={(on) => act(() => adminApi.setConstrained(l.kind, l.id, on), on ? `${l.name} now keeps only members of its linked groups.` : `${l.name} is open to others again.`)}
+              />
               <button type="button" disabled={busy} aria-label={`Unlink ${l.name}`} onClick={() => void act(() => adminApi.unlink(group.id, l.kind, l.id), `${group.display_name} unlinked from ${l.name}.`)}>Unlink</button>
             </li>
           ))}
