@@ -163,14 +163,28 @@ export async function setChannelArchived(trx: Knex.Transaction, deps: ChannelDep
   return row;
 }
 
-/** Marks a channel read for the actor: unread and mention counts drop to zero. */
-export async function viewChannel(trx: Knex.Transaction, deps: ChannelDeps, afterCommit: AfterCommit, actor: Actor, channel: ChannelRow): Promise<number> {
+// One statement: the member row and the channel's counters joined, which also proves the membership.
+const viewQuery = `
+  UPDATE channel_members cm
+  SET last_viewed_at = ?, msg_count = c.total_msg_count, msg_count_root = c.total_msg_count_root, mention_count = 0, mention_count_root = 0, last_update_at = ?
+  FROM channels c
+  WHERE c.id = cm.channel_id AND cm.channel_id = ? AND cm.user_id = ?`;
+
+/** Marks a channel read for the actor: unread and mention counts drop to zero. One statement, atomic by itself. */
+export async function viewChannel(db: Knex | Knex.Transaction, deps: ChannelDeps, afterCommit: AfterCommit, actor: Actor, channel: ChannelRow): Promise<number> {
   const now = nowMs();
-  const updated = await trx('channel_members')
-    .where({ channel_id: channel.id, user_id: actor.userId })
-    .update({ last_viewed_at: now, msg_count: trx.raw('(SELECT total_msg_count FROM channels WHERE id = ?)', [channel.id]), msg_count_root: trx.raw('(SELECT total_msg_count_root FROM channels WHERE id = ?)', [channel.id]), mention_count: 0, mention_count_root: 0, last_update_at: now });
-  if (!updated) throw new ForbiddenError('api.context.permissions.app_error', 'You are not a member of this channel.');
+  const { rowCount } = await db.raw(viewQuery, [now, now, channel.id, actor.userId]);
+  if (!rowCount) throw new ForbiddenError('api.context.permissions.app_error', 'You are not a member of this channel.');
   afterCommit(() => deps.events.publish({ event: 'channel_viewed', data: { channel_id: channel.id }, broadcast: { user_id: actor.userId } }));
   return now;
 }
 
+const statsQuery = `
+  SELECT (SELECT count(*) FROM channel_members WHERE channel_id = ?)::int AS members,
+         (SELECT count(*) FROM posts WHERE channel_id = ? AND is_pinned AND delete_at = 0)::int AS pinned`;
+
+/** Member and pinned-post counts of a channel, in one round trip. */
+export async function channelStats(db: Knex, channelId: string): Promise<{ members: number; pinned: number }> {
+  const { rows } = await db.raw(statsQuery, [channelId, channelId]);
+  return rows[0];
+}

@@ -68,6 +68,7 @@ export function authenticate(deps: AuthDeps): Middleware<AppState> {
       if (csrf !== resolved.session.csrf_token && !legacy) throw sessionExpired('CSRF token missing or wrong');
     }
     ctx.state.actor = actorFrom(resolved.session, resolved.user, credential.via, ctx.ip, ctx.get('User-Agent').slice(0, 256));
+    ctx.state.user = resolved.user;
     await next();
   };
 }

@@ -75,6 +75,21 @@ describe('two nodes on one PostgreSQL', function () {
     expect(status, 'the cached session on node A is dropped within a second, not after its 10 s TTL').to.equal(401);
   });
 
+  it('refuses node A the stats of a private channel right after the user left it on node B (access cache dropped across nodes)', async () => {
+    const team = await makeTeam(nodeA.ownerDb, { members: [alice.user, bob.user] });
+    const privateId = (await makeChannel(nodeA.ownerDb, team.id, { type: 'P', members: [alice.user, bob.user] })).id;
+    const stats = () => request(nodeA, 'GET', `/api/v4/channels/${privateId}/stats`, { token: bob.token });
+    expect((await stats()).status).to.equal(200);
+    expect((await request(nodeB, 'DELETE', `/api/v4/channels/${privateId}/members/me`, { token: bob.token })).status).to.equal(200);
+    const deadline = Date.now() + 1000;
+    let status = 200;
+    while (Date.now() < deadline && status === 200) {
+      status = (await stats()).status;
+      if (status === 200) await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(status, 'refused within a second, not after the cache entry expires').to.equal(403);
+  });
+
   it('shares the login lockout between nodes', async () => {
     const dave = await makeUser(nodeA);
     for (let i = 0; i < 10; i++) {

@@ -2,9 +2,10 @@ import { Router } from '@koa/router';
 import type { Actor } from '../../auth/actor.ts';
 import { authorize } from '../../auth/policy.ts';
 import { authorizeChannel, loadChannelAccess } from '../../channels/access.ts';
+import { ChannelAccessCache } from '../../channels/access-cache.ts';
 import { presentChannel, presentChannelMember, type ChannelMemberRow, type ChannelRow } from '../../channels/model.ts';
 import * as channels from '../../channels/service.ts';
-import { inTransaction } from '../../db/transaction.ts';
+import { inOneStatement, inTransaction } from '../../db/transaction.ts';
 import { actorOf } from '../../http/authenticate.ts';
 import { sendJson, sendOk } from '../../http/respond.ts';
 import type { AppState } from '../../http/state.ts';
@@ -24,6 +25,9 @@ export function channelRoutes(services: Services): Router<AppState> {
   const deps = { events };
   const kit = routeKit(services);
   const router = new Router<AppState>();
+  // Channel switches view and count channels many times a minute; their permission check is served
+  // from memory, dropped by membership events on every node.
+  const accessCache = new ChannelAccessCache(events);
 
   /** Only the user themself reads their own channel list and memberships. */
   const selfOnly = (actor: Actor, params: Record<string, string>) => {
@@ -62,8 +66,9 @@ export function channelRoutes(services: Services): Router<AppState> {
     const { channel_id } = bodyOf(schema.viewBody, ctx.state);
     const times: Record<string, number> = {};
     if (channel_id) {
-      const access = await authorizeChannel(db, actor, channel_id, 'read_channel');
-      times[channel_id] = await inTransaction(db, (trx, afterCommit) => channels.viewChannel(trx, deps, afterCommit, actor, access.channel));
+      const access = await accessCache.authorize(db, actor, channel_id, 'read_channel');
+      // One UPDATE that also re-checks the membership: no transaction needed.
+      times[channel_id] = await inOneStatement(db, (one, afterCommit) => channels.viewChannel(one, deps, afterCommit, actor, access.channel));
     }
     sendJson(ctx, 200, { status: 'OK', last_viewed_at_times: times });
   });
@@ -100,10 +105,9 @@ export function channelRoutes(services: Services): Router<AppState> {
 
   router.get('/channels/:channel_id/stats', kit.auth, async (ctx) => {
     const actor = actorOf(ctx.state);
-    const { channel } = await authorizeChannel(db, actor, idParam(ctx.params, 'channel_id'), 'read_channel');
-    const [{ members }] = await db('channel_members').where({ channel_id: channel.id }).count({ members: '*' });
-    const [{ pinned }] = await db('posts').where({ channel_id: channel.id, is_pinned: true, delete_at: 0 }).count({ pinned: '*' });
-    sendJson(ctx, 200, { channel_id: channel.id, member_count: Number(members), guest_count: 0, pinnedpost_count: Number(pinned), files_count: 0 });
+    const { channel } = await accessCache.authorize(db, actor, idParam(ctx.params, 'channel_id'), 'read_channel');
+    const { members, pinned } = await channels.channelStats(db, channel.id);
+    sendJson(ctx, 200, { channel_id: channel.id, member_count: members, guest_count: 0, pinnedpost_count: pinned, files_count: 0 });
   });
 
   router.get('/channels/:channel_id/members', kit.auth, async (ctx) => {

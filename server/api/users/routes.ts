@@ -92,7 +92,8 @@ export function userRoutes(services: Services): Router<AppState> {
 
   router.get('/users/me', kit.auth, async (ctx) => {
     const actor = actorOf(ctx.state);
-    sendJson(ctx, 200, presentUser(await getUser(db, actor.userId), actor));
+    // Authentication already read the caller's row; every change to a user drops cached copies.
+    sendJson(ctx, 200, presentUser(ctx.state.user ?? (await getUser(db, actor.userId)), actor));
   });
 
   router.get('/users', kit.auth, async (ctx) => {
@@ -153,6 +154,8 @@ export function userRoutes(services: Services): Router<AppState> {
       const [updated] = await trx('users').where({ id }).update({ ...patch, update_at: nowMs() }).returning('*');
       return updated;
     });
+    // Sessions cache their user's row (GET /users/me answers from it).
+    forgetCachedSessions(id);
     sendJson(ctx, 200, presentUser(row, actor));
   });
 
