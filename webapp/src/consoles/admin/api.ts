@@ -1,6 +1,6 @@
 // The REST calls of the system console, over the app's API client (same cookie, CSRF token, error
 // handling and session-expiry path as the chat). Types carry only the fields the console reads.
-import { API, request } from '../../api/client.ts';
+import { API, ApiError, request } from '../../api/client.ts';
 import type { Team, User } from '../../api/types.ts';
 
 const q = encodeURIComponent;
@@ -185,7 +185,12 @@ export const adminApi = {
 
   ssoConfig: () => get<SsoConfig>('/config'),
   samlMetadataUrl: `${API}/saml/metadata`,
-  ping: () => get<ServerStatus>('/system/ping?get_server_status=true'),
+  ping: () =>
+    get<ServerStatus>('/system/ping?get_server_status=true').catch((err: unknown): ServerStatus => {
+      // A 503 is the server saying its database does not answer: a state to show, not a failure to load.
+      if (err instanceof ApiError && err.status === 503) return { status: 'UNHEALTHY', database_status: 'UNHEALTHY' };
+      throw err;
+    }),
   migrations: () => get<{ schema_version: string; migrations: string[] }>('/system/migrations'),
   jobs: () => get<Job[]>('/jobs?per_page=20'),
 };
