@@ -77,8 +77,15 @@ describe('system console end to end (Chromium)', function () {
     await page.locator('tr[data-username="ada"]').waitFor({ state: 'detached' });
     const row = page.locator('tr[data-username="victor"]');
     await row.waitFor();
+    // Escape cancels: nothing changes and focus goes back to the button.
     await row.getByRole('button', { name: 'Deactivate victor' }).click();
     const dialog = page.getByRole('dialog', { name: 'Deactivate @victor?' });
+    await dialog.waitFor();
+    expect(await isFocused(page, '.admin-dialog button[type="button"]'), 'a destructive step starts on Cancel').to.equal(true);
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'hidden' });
+    expect(await isFocused(page, 'button[aria-label="Deactivate victor"]')).to.equal(true);
+    await page.keyboard.press('Enter');
     await dialog.waitFor();
     await page.screenshot({ path: path.join(ARTIFACTS, 'admin-01-confirm-deactivate.png') });
     await dialog.getByRole('button', { name: 'Deactivate' }).click();

@@ -140,8 +140,9 @@ export function ConfirmDialog({ confirmation, onClose }: { confirmation?: Confir
           <h2 id="admin-dialog-title">{confirmation.title}</h2>
           <div>{confirmation.body}</div>
           <div className="admin-dialog-actions">
-            <button type="button" onClick={onClose}>Cancel</button>
-            <button type="submit" className={confirmation.danger ? 'danger' : 'primary'} autoFocus>{confirmation.confirmLabel}</button>
+            {/* A destructive step starts on Cancel, so a stray Enter does no harm. */}
+            <button type="button" onClick={onClose} autoFocus={confirmation.danger}>Cancel</button>
+            <button type="submit" className={confirmation.danger ? 'danger' : 'primary'} autoFocus={!confirmation.danger}>{confirmation.confirmLabel}</button>
           </div>
         </form>
       )}
