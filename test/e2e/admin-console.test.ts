@@ -3,6 +3,7 @@
 // the user's session stops working at once and their tab returns to sign-in. Waits are on what the
 // pages show, never on fixed sleeps. Screenshots go to test-artifacts/.
 import { expect } from 'chai';
+import os from 'node:os';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { ensureWebapp } from '../../scripts/ensure-webapp.ts';
@@ -88,6 +89,7 @@ describe('system console end to end (Chromium)', function () {
     await page.keyboard.press('Enter');
     await dialog.waitFor();
     await page.screenshot({ path: path.join(ARTIFACTS, 'admin-01-confirm-deactivate.png') });
+    const confirmedAt = Date.now();
     await dialog.getByRole('button', { name: 'Deactivate' }).click();
     await page.getByRole('status').filter({ hasText: '@victor is deactivated and signed out.' }).waitFor();
     await row.getByText('Deactivated').waitFor();
@@ -97,6 +99,7 @@ describe('system console end to end (Chromium)', function () {
     // Victor's open tab: the server closed his WebSocket, his next request is refused, and the app
     // goes back to the sign-in page saying why.
     await victorPage.getByText('Your session has expired').waitFor();
+    console.log(`      deactivation confirmed → the user's open tab back at sign-in: ${Date.now() - confirmedAt} ms (load average ${os.loadavg()[0].toFixed(1)})`);
     await victorPage.getByRole('button', { name: 'Sign in' }).waitFor();
     const me = await victorPage.request.get(`${app.url}/api/v4/users/me`, { headers: { 'X-Requested-With': 'XMLHttpRequest' } });
     expect(me.status(), 'his session cookie no longer works').to.equal(401);
