@@ -1,3 +1,4 @@
+import { sessionActivity } from './auth/session-activity.ts';
 import { ensureDir } from './lib/fs.ts';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -100,6 +101,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     await migrate(owner, appRolePassword, logger);
     const db: Knex = createKnex(app, config.dbPoolMax);
     cleanups.unshift(() => db.destroy());
+    cleanups.unshift(() => sessionActivity.flush(db));
 
     const services = buildServices({ config, logger, db });
     cleanups.unshift(() => services.close());

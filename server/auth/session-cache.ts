@@ -14,13 +14,15 @@ export interface Forgotten {
   tokenHash?: string;
 }
 
-const TTL_MS = 10_000;
+// Every change that ends or alters a session or its user drops entries at once on every node (the
+// relay carries the invalidation); the TTL only bounds what a lost relay message could leave behind.
+const TTL_MS = 60_000;
 const MAX_ENTRIES = 50_000;
 
 /**
- * Resolved sessions for a few seconds, so a client's burst of requests costs one database lookup. Every
- * revocation, deactivation and role change in this process drops the affected entries at once; another
- * node's change reaches this cache within the TTL (cluster-wide invalidation rides on the event relay).
+ * Resolved sessions for a minute, so a client's requests cost one database lookup a minute. Every
+ * revocation, deactivation, role or profile change drops the affected entries at once, here and (through
+ * the event relay, realtime/cluster-sessions.ts) on the other nodes.
  */
 class SessionCache {
   private readonly byHash = new Map<string, Entry>();

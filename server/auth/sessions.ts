@@ -3,6 +3,7 @@ import type { Knex } from 'knex';
 import { newId, newToken } from '../lib/ids.ts';
 import { nowMs } from '../lib/clock.ts';
 import type { UserRow } from '../users/presenter.ts';
+import { sessionActivity } from './session-activity.ts';
 import { sessionCache } from './session-cache.ts';
 
 export interface SessionRow {
@@ -55,11 +56,22 @@ export async function createSession(
   return { session, token };
 }
 
-// Touching last_activity_at on every request would turn every read into a write; once a minute is
-// precise enough for idle timeouts measured in minutes.
+// Recording last_activity_at on every request would turn every read into a write; once a minute is
+// precise enough for idle timeouts measured in minutes, and the writes are batched (session-activity.ts).
 const ACTIVITY_RESOLUTION_MS = 60_000;
 // Sessions made from personal access tokens last until the token is revoked.
 const ACCESS_TOKEN_SESSION_MS = 100 * 365 * 24 * 3600 * 1000;
+
+function isIdle(session: SessionRow, policy: SessionPolicy, now: number): boolean {
+  return policy.idleTimeoutMs > 0 && !session.access_token_id && now - session.last_activity_at > policy.idleTimeoutMs;
+}
+
+/** Notes that the session was used now, at most once a minute; written after the response. */
+function recordActivity(db: Knex, session: SessionRow, now: number): void {
+  if (now - session.last_activity_at <= ACTIVITY_RESOLUTION_MS) return;
+  session.last_activity_at = now;
+  sessionActivity.record(db, session.id, now);
+}
 
 /**
  * Resolves a bearer token to its live session and active user, or undefined. Expired and idle
@@ -69,24 +81,26 @@ export async function resolveToken(db: Knex, token: string, policy: SessionPolic
   if (!token || token.length > 128) return undefined;
   const tokenHash = hashToken(token);
   const cached = sessionCache.get(tokenHash, nowMs());
-  if (cached) return cached;
+  if (cached) {
+    const now = nowMs();
+    // Looks idle from here: the database decides (another node may have seen later activity).
+    if (!isIdle(cached.session, policy, now)) {
+      recordActivity(db, cached.session, now);
+      return cached;
+    }
+    sessionCache.forgetQuietly({ tokenHash });
+  }
   // One round trip on the hottest path of all: the session and its user together.
   const { rows } = await db.raw('SELECT s.*, to_jsonb(u) AS user_row FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?', [tokenHash]);
   if (rows.length === 0) return resolveAccessToken(db, tokenHash);
-  const { user_row: userRow, ...sessionRow } = rows[0] as SessionRow & { user_row: UserRow };
-  let session: SessionRow = sessionRow;
+  const { user_row: user, ...session } = rows[0] as SessionRow & { user_row: UserRow };
   const now = nowMs();
-  const idle = policy.idleTimeoutMs > 0 && !session.access_token_id && now - session.last_activity_at > policy.idleTimeoutMs;
-  if (session.expires_at <= now || idle) {
+  if (session.expires_at <= now || isIdle(session, policy, now)) {
     await revokeSession(db, session.id);
     return undefined;
   }
-  if (userRow.delete_at > 0) return undefined;
-  const user = userRow;
-  if (now - session.last_activity_at > ACTIVITY_RESOLUTION_MS) {
-    await db('sessions').where({ id: session.id }).update({ last_activity_at: now });
-    session = { ...session, last_activity_at: now };
-  }
+  if (user.delete_at > 0) return undefined;
+  recordActivity(db, session, now);
   sessionCache.set(tokenHash, session, user, now);
   return { session, user };
 }

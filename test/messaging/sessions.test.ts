@@ -28,6 +28,21 @@ describe('sessions, login throttling and membership history', () => {
     expect(await app.ownerDb('sessions').where({ user_id: user.id })).to.have.length(0);
   });
 
+  it('records that a session was used, shortly after the response, so it does not go idle', async () => {
+    const { user, token } = await makeUser(app);
+    const fiveMinutesAgo = Date.now() - 5 * 60_000;
+    await app.ownerDb('sessions').where({ user_id: user.id }).update({ last_activity_at: fiveMinutesAgo });
+    const requested = Date.now();
+    expect((await request(app, 'GET', '/api/v4/users/me', { token })).status).to.equal(200);
+    const deadline = Date.now() + 5000;
+    let recorded = fiveMinutesAgo;
+    while (Date.now() < deadline && recorded === fiveMinutesAgo) {
+      await new Promise((r) => setTimeout(r, 100));
+      recorded = (await app.ownerDb('sessions').where({ user_id: user.id }).first('last_activity_at')).last_activity_at;
+    }
+    expect(recorded).to.be.at.least(requested);
+  });
+
   it('expires a session past its absolute lifetime however active', async () => {
     const { user, token } = await makeUser(app);
     await app.ownerDb('sessions').where({ user_id: user.id }).update({ expires_at: Date.now() - 1 });
