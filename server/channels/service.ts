@@ -61,14 +61,39 @@ async function assertGuestMayMessage(trx: Knex.Transaction, actor: Actor, others
   }
 }
 
-/** Finds or creates the direct channel of two users (the same channel whoever opens it). */
-export async function openDirectChannel(trx: Knex.Transaction, deps: ChannelDeps, afterCommit: AfterCommit, actor: Actor, userIds: [string, string]): Promise<ChannelRow> {
+/** Who takes part in a direct channel and its name; refuses opening one for others without manage_system. */
+function directChannelOf(actor: Actor, userIds: [string, string]): { ids: string[]; name: string } {
   if (!userIds.includes(actor.userId)) authorize(actor, 'manage_system', { kind: 'system' });
   authorize(actor, 'create_direct_channel', { kind: 'system' });
   const ids = [...new Set(userIds)].sort();
+  return { ids, name: ids.length === 1 ? `${ids[0]}__${ids[0]}` : `${ids[0]}__${ids[1]}` };
+}
+
+// The channel and whether every participant is still active, in one round trip.
+const existingDirectQuery = `
+  SELECT c.*, (SELECT count(*) FROM users WHERE id = ANY(?) AND delete_at = 0)::int AS active_users
+  FROM channels c WHERE c.team_id = '' AND c.name = ?`;
+
+/**
+ * The direct channel of two users when it already exists and opening it needs no further check (every
+ * participant active, the actor not a guest); undefined otherwise, for `openDirectChannel` to decide.
+ * Reopening a conversation is most of what clients do, and it writes nothing.
+ */
+export async function existingDirectChannel(db: Knex, actor: Actor, userIds: [string, string]): Promise<ChannelRow | undefined> {
+  const { ids, name } = directChannelOf(actor, userIds);
+  if (actor.roles.has('system_guest')) return undefined;
+  const { rows } = await db.raw(existingDirectQuery, [ids, name]);
+  const row = rows[0] as (ChannelRow & { active_users: number }) | undefined;
+  if (!row || row.active_users !== ids.length) return undefined;
+  const { active_users: _, ...channel } = row;
+  return channel;
+}
+
+/** Finds or creates the direct channel of two users (the same channel whoever opens it). */
+export async function openDirectChannel(trx: Knex.Transaction, deps: ChannelDeps, afterCommit: AfterCommit, actor: Actor, userIds: [string, string]): Promise<ChannelRow> {
+  const { ids, name } = directChannelOf(actor, userIds);
   const users = await usersExist(trx, ids);
   await assertGuestMayMessage(trx, actor, ids);
-  const name = ids.length === 1 ? `${ids[0]}__${ids[0]}` : `${ids[0]}__${ids[1]}`;
   return findOrCreateConversation(trx, deps, afterCommit, { type: 'D', name, users, actor });
 }
 

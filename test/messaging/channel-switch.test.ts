@@ -2,9 +2,10 @@ import { expect } from 'chai';
 import { bootApp, request, type TestApp } from '../support/app.ts';
 import { makeChannel, makeTeam, makeUser, type TestUser } from '../support/factories.ts';
 
-// A channel switch (view, stats) answers its permission check from memory; these pin down that what a
-// user sees and may do still changes the moment their membership or profile does.
-describe('channel switch: view, stats and the caller', () => {
+// A channel switch (view, stats) and reopening a direct channel are answered from memory or in one
+// statement; these pin down that what a user sees and may do still changes the moment their
+// membership or profile does.
+describe('channel switch: view, stats, direct channels and the caller', () => {
   let app: TestApp;
   let alice: TestUser;
   let bob: TestUser;
@@ -56,6 +57,17 @@ describe('channel switch: view, stats and the caller', () => {
     expect((await request(app, 'POST', `/api/v4/posts/${post.json.id}/pin`, { token: alice.token })).status).to.equal(200);
     expect((await request(app, 'POST', `/api/v4/channels/${channelId}/members`, { token: bob.token, body: { user_id: bob.user.id } })).status).to.equal(201);
     expect((await stats(alice, channelId)).json).to.include({ member_count: 2, pinnedpost_count: 1 });
+  });
+
+  it('reopens the same direct channel from either side, and refuses it once the other user is deactivated', async () => {
+    const carol = await makeUser(app);
+    const open = (who: TestUser, other: TestUser) => request(app, 'POST', '/api/v4/channels/direct', { token: who.token, body: [who.user.id, other.user.id] });
+    const first = await open(alice, carol);
+    expect(first.status).to.equal(201);
+    expect((await open(alice, carol)).json.id).to.equal(first.json.id);
+    expect((await open(carol, alice)).json).to.include({ id: first.json.id, type: 'D' });
+    await app.ownerDb('users').where({ id: carol.user.id }).update({ delete_at: Date.now() });
+    expect((await open(alice, carol)).status).to.equal(400);
   });
 
   it('shows the caller their own profile change at once in GET /users/me', async () => {

@@ -50,7 +50,8 @@ export function channelRoutes(services: Services): Router<AppState> {
 
   router.post('/channels/direct', kit.auth, kit.body(schema.directBody), async (ctx) => {
     const actor = actorOf(ctx.state);
-    const channel = await inTransaction(db, (trx, afterCommit) => channels.openDirectChannel(trx, deps, afterCommit, actor, bodyOf(schema.directBody, ctx.state)));
+    const userIds = bodyOf(schema.directBody, ctx.state);
+    const channel = (await channels.existingDirectChannel(db, actor, userIds)) ?? (await inTransaction(db, (trx, afterCommit) => channels.openDirectChannel(trx, deps, afterCommit, actor, userIds)));
     sendJson(ctx, 201, presentChannel(channel));
   });
 
