@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { copyRows } from './copy-rows.ts';
 import {
   versionMessageId,
   type BatchRange,
@@ -34,7 +35,9 @@ function keyAtMost(time: string, id: string, c: ExportCursor): Sql {
 function inRange(time: string, id: string, range: { from: ExportCursor; to: ExportCursor }): Sql {
   const [a, ab] = keyAfter(time, id, range.from);
   const [b, bb] = keyAtMost(time, id, range.to);
-  return [`${a} AND ${b}`, [...ab, ...bb]];
+  // The row comparisons compare the varchar id as text, which no index matches: the plain time bounds
+  // they imply let the (time, id) index find the batch instead of scanning the table three times.
+  return [`${time} >= ? AND ${time} <= ? AND ${a} AND ${b}`, [range.from.updateAt, range.to.updateAt, ...ab, ...bb]];
 }
 
 /**
@@ -130,8 +133,8 @@ export class BatchSource {
     this.range = range;
   }
 
-  /** Posts and edit versions in range, as CTEs `rp` and `rv` (shared by the channel and message queries). */
-  private rangeCtes(): Sql {
+  /** Posts and edit versions in range, as CTEs `rp` and `rv` (shared by the channel and message queries, and SQL-rendered formats). */
+  rangeCtes(): Sql {
     const [postRange, pb] = inRange('p.update_at', 'p.id', this.range);
     const [versionRange, vb] = inRange('v.replaced_at', 'v.post_id', this.range);
     return [
@@ -143,14 +146,15 @@ export class BatchSource {
     ];
   }
 
-  /** The channels with activity in the batch, by creation then id (`start`: by their start time in the batch). */
-  async *channels(order: 'id' | 'start' = 'id', options: { participants?: boolean } = {}): AsyncGenerator<ExportChannel> {
-    const withParticipants = options.participants !== false;
-    const [ctes, bindings] = this.rangeCtes();
+  /**
+   * After `rangeCtes`: `active`, the channels with activity in the batch (posts, versions, joins,
+   * leaves), and `participants` (channel_id, user_id, join_time, leave_time): everyone present during
+   * the batch, from membership history, plus authors in range it does not list (null times).
+   */
+  participantCtes(): string {
     const s = this.range.startTime;
     const e = this.range.endTime;
-    const sql = `WITH ${ctes},
-      active AS (SELECT channel_id FROM rp UNION SELECT channel_id FROM rv
+    return `active AS (SELECT channel_id FROM rp UNION SELECT channel_id FROM rv
                  UNION SELECT channel_id FROM channel_member_history WHERE join_time > ${s} AND join_time <= ${e}
                  UNION SELECT channel_id FROM channel_member_history WHERE leave_time > ${s} AND leave_time <= ${e}),
       present AS (SELECT h.channel_id, h.user_id, h.join_time, h.leave_time FROM channel_member_history h JOIN active a ON a.channel_id = h.channel_id
@@ -158,10 +162,24 @@ export class BatchSource {
       authors AS (SELECT channel_id, user_id FROM rp UNION SELECT channel_id, user_id FROM rv),
       extra AS (SELECT au.channel_id, au.user_id, NULL::bigint AS join_time, NULL::bigint AS leave_time FROM authors au
                 WHERE NOT EXISTS (SELECT 1 FROM present pr WHERE pr.channel_id = au.channel_id AND pr.user_id = au.user_id)),
+      participants AS (SELECT * FROM present UNION ALL SELECT * FROM extra)`;
+  }
+
+  /** Streams a query's rows as raw field bytes through COPY, in this batch's snapshot (see copy-rows.ts). */
+  copy(sql: string, bindings: readonly Knex.RawBinding[]): AsyncGenerator<Buffer[][]> {
+    return copyRows(this.trx, sql, bindings);
+  }
+
+  /** The channels with activity in the batch, by creation then id (`start`: by their start time in the batch). */
+  async *channels(order: 'id' | 'start' = 'id', options: { participants?: boolean } = {}): AsyncGenerator<ExportChannel> {
+    const withParticipants = options.participants !== false;
+    const [ctes, bindings] = this.rangeCtes();
+    const s = this.range.startTime;
+    const sql = `WITH ${ctes}, ${this.participantCtes()},
       members AS (SELECT m.channel_id,
                     string_agg(concat_ws(E'${US}', m.user_id, COALESCE(m.join_time::text, ''), COALESCE(m.leave_time::text, ''),
                       CASE WHEN u.is_bot THEN '1' ELSE '0' END, COALESCE(u.email, ''), COALESCE(u.username, '')), E'${RS}' ORDER BY m.join_time NULLS FIRST, u.email, m.user_id) AS members
-                  FROM (SELECT * FROM present UNION ALL SELECT * FROM extra) m LEFT JOIN users u ON u.id = m.user_id GROUP BY m.channel_id),
+                  FROM participants m LEFT JOIN users u ON u.id = m.user_id GROUP BY m.channel_id),
       counts AS (SELECT channel_id, string_agg(user_id || ':' || n, ',') AS counts FROM (SELECT channel_id, user_id, count(*) AS n FROM rp GROUP BY 1, 2) x GROUP BY channel_id)
       SELECT a.channel_id AS id, c.name, c.display_name, c.type, c.team_id, c.create_at, c.delete_at,
              t.name AS team_name, t.display_name AS team_display_name, m.members, k.counts,
@@ -279,6 +297,15 @@ export class BatchSource {
         }
       }
     }
+  }
+
+  /** How many joins and leaves are inside the batch's time range. */
+  async memberEventCounts(): Promise<{ joins: number; leaves: number }> {
+    const s = this.range.startTime;
+    const e = this.range.endTime;
+    const { rows } = await this.trx.raw(`SELECT (SELECT count(*) FROM channel_member_history WHERE join_time > ${s} AND join_time <= ${e}) AS joins,
+      (SELECT count(*) FROM channel_member_history WHERE leave_time > ${s} AND leave_time <= ${e}) AS leaves`);
+    return { joins: Number(rows[0].joins), leaves: Number(rows[0].leaves) };
   }
 
   /** Joins and leaves inside the batch's time range, in time order. */

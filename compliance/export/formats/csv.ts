@@ -69,7 +69,7 @@ function messageRows(ctx: FormatContext, rows: CsvRows, channel: ChannelInfo, m:
   if (m.source !== 'post' && m.source !== 'file') return out;
   for (const file of m.files) {
     const deleted = file.deleteAt > 0;
-    const path = deleted ? `files/${m.postId}/${file.id}` : ctx.attach(m, file);
+    const path = deleted ? `files/${m.postId}/${file.id}` : ctx.attach(m.postId, file);
     if (m.source === 'post' && deleted) continue; // its FileDeleted record follows as its own row
     out += rows.row(channel, m.user, { ...base, message: `${file.name} (${path})`, type: deleted ? 'deleted attachment' : 'attachment' });
   }

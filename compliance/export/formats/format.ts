@@ -41,7 +41,7 @@ export interface FormatContext {
    * Queues an attachment to be copied into the zip after the documents; returns its path in the zip
    * (`files/<post id>/<file id>-<name>`).
    */
-  attach(message: ExportMessage, file: ExportFile): string;
+  attach(postId: string, file: ExportFile): string;
   /** Opens an attachment's content, or undefined (and a warning) when it is missing from the store. */
   openFile(message: ExportMessage, file: ExportFile): Promise<Readable | undefined>;
   warn(text: string): void;

@@ -10,7 +10,7 @@ function messageLine(ctx: FormatContext, m: ExportMessage): string {
     message: m.message, post_type: m.postType, props: m.props, hashtags: m.hashtags, previews_post: m.previewsPost,
     files: m.files.map((f) => ({
       id: f.id, name: f.name, size: f.size, mime_type: f.mimeType, sha256: f.sha256, create_at: f.createAt, delete_at: f.deleteAt,
-      path: m.source === 'post' && f.deleteAt === 0 ? ctx.attach(m, f) : '',
+      path: m.source === 'post' && f.deleteAt === 0 ? ctx.attach(m.postId, f) : '',
     })),
     reactions: m.reactions.map((r) => ({ user_id: r.userId, emoji_name: r.emojiName, create_at: r.createAt, delete_at: r.deleteAt })),
     key: { update_at: m.key.updateAt, post_id: m.key.postId },
