@@ -33,6 +33,7 @@ import { groupRoutes } from './groups/routes.ts';
 import { customGroupRoutes } from './groups/custom-routes.ts';
 import { groupSyncableRoutes } from './groups/syncable-routes.ts';
 import { minusGroupMembersRoutes } from './groups/minus-routes.ts';
+import { groupListRoutes } from './groups/list-routes.ts';
 import { ldapRoutes } from './ldap/routes.ts';
 import { ldapSyncStatusRoutes } from './ldap/sync-status.ts';
 import { oidcRootRoutes } from './oidc/routes.ts';
@@ -61,6 +62,7 @@ export function apiRouters(services: Services): Router<AppState>[] {
     ldapRoutes(services),
     ldapSyncStatusRoutes(services),
     customGroupRoutes(services),
+    groupListRoutes(services),
     groupSyncableRoutes(services), // before groupRoutes, whose /groups/:group_id/:syncable_type would take /groups/:group_id/stats
     groupRoutes(services),
     minusGroupMembersRoutes(services),

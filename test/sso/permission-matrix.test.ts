@@ -3,6 +3,7 @@ import { apiRouters } from '../../server/api/index.ts';
 import type { Actor } from '../../server/auth/actor.ts';
 import { rolePermissions, type Permission } from '../../server/auth/permissions.ts';
 import { can, type MembershipFlags, type Resource } from '../../server/auth/policy.ts';
+import { newId } from '../../server/lib/ids.ts';
 import { bootApp, request, type TestApp } from '../support/app.ts';
 import { makeChannel, makeTeam, makeUser, type TestUser } from '../support/factories.ts';
 
@@ -35,6 +36,7 @@ interface Fixture {
   app: TestApp;
   teamId: string;
   channelId: string;
+  groupId: string;
   other: TestUser;
   seq: number;
 }
@@ -55,7 +57,8 @@ const endpoints: Endpoint[] = [
   { group: 'sessions', permission: 'revoke_user_sessions', scope: 'system', method: 'GET', path: (f) => `/api/v4/users/${f.other.user.id}/sessions` },
   { group: 'users', permission: 'read_other_users_teams', scope: 'system', method: 'GET', path: (f) => `/api/v4/users/${f.other.user.id}/teams` },
   { group: 'teams', permission: 'create_team', scope: 'system', method: 'POST', path: () => '/api/v4/teams', body: (f) => ({ name: unique(f), display_name: 'Matrix', type: 'O' }) },
-  { group: 'groups', permission: 'manage_groups', scope: 'system', method: 'GET', path: () => '/api/v4/groups' },
+  // GET /groups is open to every user (as in Mattermost, mentionable groups only), so another read stands for the permission.
+  { group: 'groups', permission: 'manage_groups', scope: 'system', method: 'GET', path: (f) => `/api/v4/groups/${f.groupId}/stats` },
   { group: 'custom groups', permission: 'manage_custom_groups', scope: 'system', method: 'POST', path: () => '/api/v4/groups', body: (f) => ({ name: unique(f), display_name: 'Matrix', source: 'custom', allow_reference: true }) },
   { group: 'ldap', permission: 'sync_directory', scope: 'system', method: 'POST', path: () => '/api/v4/ldap/sync' },
   { group: 'audits', permission: 'read_audits', scope: 'system', method: 'GET', path: () => '/api/v4/audits' },
@@ -93,6 +96,8 @@ describe('permission matrix: every role × every endpoint group, from the policy
     fixture.teamId = team.id;
     const channel = await makeChannel(fixture.app.ownerDb, team.id, { type: 'P', members: [users.channel_admin.user, users.user.user, users.guest.user, fixture.other.user] });
     fixture.channelId = channel.id;
+    fixture.groupId = newId();
+    await fixture.app.ownerDb('groups').insert({ id: fixture.groupId, source: 'ldap', remote_id: fixture.groupId, display_name: 'Matrix', create_at: Date.now(), update_at: Date.now() });
     await fixture.app.ownerDb('channel_members').where({ channel_id: channel.id, user_id: users.channel_admin.user.id }).update({ scheme_admin: true });
     served = new Set(apiRouters(fixture.app.services).flatMap((r) => r.stack.flatMap((l) => l.methods.map((m) => `${m} /api/v4${l.path}`))));
   });
@@ -110,8 +115,8 @@ describe('permission matrix: every role × every endpoint group, from the policy
   for (const endpoint of endpoints) {
     for (const role of roles) {
       const allowed = can(actorFor(role), endpoint.permission, resourceFor(role, endpoint.scope));
-      it(`${endpoint.group}: ${role} ${allowed ? 'may' : 'may not'} ${endpoint.permission} (${endpoint.method} ${endpoint.path({ teamId: ':team_id', channelId: ':channel_id', other: { user: { id: ':user_id' } } } as never)})`, async function () {
-        const pattern = endpoint.path({ teamId: ':team_id', channelId: ':channel_id', other: { user: { id: ':user_id' } } } as never).replace(/\/:[a-z_]+/g, '/:x');
+      it(`${endpoint.group}: ${role} ${allowed ? 'may' : 'may not'} ${endpoint.permission} (${endpoint.method} ${endpoint.path({ teamId: ':team_id', channelId: ':channel_id', groupId: ':group_id', other: { user: { id: ':user_id' } } } as never)})`, async function () {
+        const pattern = endpoint.path({ teamId: ':team_id', channelId: ':channel_id', groupId: ':group_id', other: { user: { id: ':user_id' } } } as never).replace(/\/:[a-z_]+/g, '/:x');
         const isServed = [...served].some((s) => s.startsWith(`${endpoint.method} `) && s.slice(endpoint.method.length + 1).replace(/\/:[a-z_]+/g, '/:x') === pattern);
         if (!isServed) this.skip();
         const res = await request(fixture.app, endpoint.method, endpoint.path(fixture), { token: users[role].token, body: endpoint.body?.(fixture) });

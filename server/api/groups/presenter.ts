@@ -14,7 +14,7 @@ export interface GroupRow {
 }
 
 /** Mattermost's Group object (plus `roles`, the system roles it grants). */
-export function presentGroup(row: GroupRow, extra: { member_count?: number; has_syncables?: boolean; scheme_admin?: boolean } = {}): Record<string, unknown> {
+export function presentGroup(row: GroupRow, extra: { member_count?: number; member_ids?: string[]; has_syncables?: boolean; scheme_admin?: boolean } = {}): Record<string, unknown> {
   return {
     id: row.id, name: row.name ?? '', display_name: row.display_name, description: row.description, source: row.source,
     // A custom group's stored remote_id is only its own id (unique per source); Mattermost shows none.

@@ -38,22 +38,11 @@ export function groupRoutes(services: Services): Router<AppState> {
     if (!row || (syncable.type === 'channel' && !['O', 'P'].includes(row.type))) throw new NotFoundError('app.group.syncable.missing', `We could not find that ${syncable.type}.`);
   };
 
-  router.get('/groups', kit.auth, async (ctx) => {
-    authorize(actorOf(ctx.state), 'manage_groups', { kind: 'system' });
-    const { page, per_page, source, q } = queryOf(schema.listQuery, ctx.query);
-    const query = db('groups').where({ delete_at: 0 }).orderBy('display_name').orderBy('id').offset(page * per_page).limit(per_page);
-    if (source) query.where({ source });
-    if (q) query.whereRaw('display_name ILIKE ?', [`%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`]);
-    const rows = (await query) as GroupRow[];
-    const counts = rows.length ? await db('group_members').whereIn('group_id', rows.map((r) => r.id)).where({ delete_at: 0 }).groupBy('group_id').select('group_id', db.raw('count(*)::int AS n')) : [];
-    const byId = new Map(counts.map((c: { group_id: string; n: number }) => [c.group_id, c.n]));
-    sendJson(ctx, 200, rows.map((r) => presentGroup(r, { member_count: byId.get(r.id) ?? 0 })));
-  });
-
   router.get('/groups/:group_id', kit.auth, async (ctx) => {
     const group = await loadGroup(idParam(ctx.params, 'group_id'));
-    // A group people can mention is no secret (Mattermost); any other is for those who manage groups.
-    if (!group.allow_reference || group.delete_at > 0) authorize(actorOf(ctx.state), 'manage_groups', { kind: 'system' });
+    // A group people can mention (or could, before it was archived) is no secret (Mattermost); any
+    // other is for those who manage groups. GET /groups lists the same ones.
+    if (!group.allow_reference) authorize(actorOf(ctx.state), 'manage_groups', { kind: 'system' });
     const [{ n }] = await db('group_members').where({ group_id: group.id, delete_at: 0 }).count({ n: '*' });
     const linked = await db('group_syncables').where({ group_id: group.id, delete_at: 0 }).first('group_id');
     sendJson(ctx, 200, presentGroup(group, { member_count: Number(n), has_syncables: Boolean(linked) }));

@@ -10,6 +10,32 @@ export const listQuery = z.object({
 const groupName = z.string().regex(/^[a-z0-9._-]{1,64}$/, 'must be 1-64 lowercase letters, digits, ".", "-" or "_"');
 const id = z.string().regex(/^[a-z0-9]{26}$/);
 
+const flag = z.enum(['true', 'false', '']).default('false').transform((v) => v === 'true');
+const groupSource = z.enum(['ldap', 'saml', 'oidc', 'custom', '']).optional().transform((v) => v || undefined);
+
+/** GET /groups: Mattermost's filters (include_timezones and include_channel_member_count are not served). */
+export const searchQuery = z.object({
+  page: z.coerce.number().int().min(0).max(100_000).default(0),
+  per_page: z.coerce.number().int().min(1).max(200).default(60),
+  q: z.string().max(64).optional(),
+  // Mattermost calls the parameter group_source; its clients send source.
+  source: groupSource,
+  group_source: groupSource,
+  /** Directory and identity-provider groups only (no custom groups): those that can be linked. */
+  only_syncable_sources: flag,
+  filter_allow_reference: flag,
+  include_member_count: flag,
+  include_member_ids: flag,
+  include_total_count: flag,
+  include_archived: flag,
+  filter_archived: flag,
+  filter_parent_team_permitted: flag,
+  filter_has_member: id.optional(),
+  not_associated_to_team: id.optional(),
+  not_associated_to_channel: id.optional(),
+  since: z.coerce.number().int().min(0).optional(),
+});
+
 export const patchGroupBody = z.object({
   display_name: z.string().min(1).max(128).optional(),
   name: groupName.optional(),
