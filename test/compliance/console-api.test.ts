@@ -76,7 +76,10 @@ describe('compliance console API: directory and export verification', () => {
     // Someone with access to the export store flips a byte in the zip.
     const [batch] = await batchesOf(app, job.id);
     const bytes = fs.readFileSync(batch.file);
-    const at = Math.floor(bytes.length / 3);
+    // Inside the first entry's compressed data (not a header or data descriptor, which readers ignore).
+    const dataStart = 30 + bytes.readUInt16LE(26) + bytes.readUInt16LE(28);
+    const nextHeader = bytes.indexOf(Buffer.from([0x50, 0x4b, 0x03, 0x04]), dataStart);
+    const at = Math.floor((dataStart + (nextHeader > 0 ? nextHeader - 16 : bytes.length / 2)) / 2);
     bytes[at] ^= 0xff;
     fs.writeFileSync(batch.file, bytes);
     const changed = await request(app, 'GET', url, { token: officer.token });
