@@ -22,3 +22,9 @@ export function xmlSql(expr: string): string {
 export function xmlElementSql(indent: string, name: string, expr: string): string {
   return `CASE WHEN COALESCE(${expr}, '') = '' THEN '' ELSE '${indent}<${name}>' || ${xmlSql(expr)} || '</${name}>\n' END`;
 }
+
+/** SQL for csvCell(expr) on text: formula starts neutralised with an apostrophe, then RFC 4180 quoting. */
+export function csvSql(expr: string): string {
+  const neutral = `CASE WHEN ${expr} ~ E'^[=+\\\\-@\\t\\r]' THEN '''' || ${expr} ELSE ${expr} END`;
+  return `CASE WHEN ${expr} ~ E'^[=+\\\\-@\\t\\r]|[",\\r\\n]' THEN (SELECT CASE WHEN t ~ E'[",\\r\\n]' THEN '"' || replace(t, '"', '""') || '"' ELSE t END FROM (SELECT ${neutral} AS t) n) ELSE ${expr} END`;
+}
