@@ -87,6 +87,16 @@ describe('compliance console API: directory and export verification', () => {
     expect(changed.json.ok).to.equal(false);
     expect(changed.json.zips[0].problems.length).to.be.greaterThan(0);
 
+    // A change where zip readers do not look (the first entry's data descriptor) is caught by the
+    // whole-zip hash recorded when the batch was written.
+    bytes[at] ^= 0xff;
+    expect(nextHeader).to.be.greaterThan(0);
+    bytes[nextHeader - 1] ^= 0xff;
+    fs.writeFileSync(batch.file, bytes);
+    const outside = await request(app, 'GET', url, { token: officer.token });
+    expect(outside.json.ok).to.equal(false);
+    expect(outside.json.zips[0].problems.join(' ')).to.match(/SHA-256/);
+
     expect((await request(app, 'GET', url, { token: alice.token })).status, 'others do not see the job').to.equal(404);
     expect((await request(app, 'GET', '/api/v4/compliance/exports/abcdefghijklmnopqrstuvwxyz/verification', { token: officer.token })).status).to.equal(404);
     expect((await request(app, 'GET', '/api/v4/compliance/exports/nope/verification', { token: officer.token })).status).to.equal(400);
