@@ -29,6 +29,17 @@ export async function getTeamMember(db: Knex | Knex.Transaction, teamId: string,
   return (await db('team_members').where({ team_id: teamId, user_id: userId }).first()) as TeamMemberRow | undefined;
 }
 
+// Fixed SQL text: every team-scoped request starts here.
+const teamWithMemberQuery = 'SELECT t.*, to_jsonb(tm) AS team_member FROM teams t LEFT JOIN team_members tm ON tm.team_id = t.id AND tm.user_id = ? WHERE t.id = ?';
+
+/** A team and a user's membership row in it (deleted or not), in one round trip; 404 when the team does not exist. */
+export async function getTeamAndMember(db: Knex | Knex.Transaction, teamId: string, userId: string): Promise<{ team: TeamRow; member?: TeamMemberRow }> {
+  const { rows } = await db.raw(teamWithMemberQuery, [userId, teamId]);
+  if (!rows[0]) throw new NotFoundError('app.team.get.find.app_error', 'We could not find the team.');
+  const { team_member: member, ...team } = rows[0] as TeamRow & { team_member: TeamMemberRow | null };
+  return { team, member: member ?? undefined };
+}
+
 /** Creates a team, its default channels, and makes the creator its admin. */
 export async function createTeam(
   trx: Knex.Transaction,

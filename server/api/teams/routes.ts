@@ -10,7 +10,7 @@ import { ForbiddenError, NotFoundError } from '../../lib/errors.ts';
 import { nowMs } from '../../lib/clock.ts';
 import type { Services } from '../../services.ts';
 import { presentTeam, presentTeamMember, type TeamMemberRow, type TeamRow } from '../../teams/model.ts';
-import { addTeamMember, createTeam, getTeam, getTeamMember, removeTeamMember } from '../../teams/service.ts';
+import { addTeamMember, createTeam, getTeamAndMember, getTeamMember, removeTeamMember } from '../../teams/service.ts';
 import { assertMayJoin, assertMayRemove, teamSyncable } from '../../groups/constraints.ts';
 import { openAudit } from '../audited.ts';
 import { idParam, queryOf, routeKit } from '../kit.ts';
@@ -20,8 +20,7 @@ import * as schema from './schema.ts';
 
 /** A team and the actor's membership in it, as a policy resource. 404 for a team the actor may not know. */
 export async function loadTeamAccess(db: Knex, actor: Actor, teamId: string): Promise<{ team: TeamRow; member?: TeamMemberRow; resource: Resource }> {
-  const team = await getTeam(db, teamId);
-  const member = await getTeamMember(db, teamId, actor.userId);
+  const { team, member } = await getTeamAndMember(db, teamId, actor.userId);
   const active = member && member.delete_at === 0 ? member : undefined;
   const resource: Resource = { kind: 'team', teamMember: active };
   const visible = active || team.type === 'O' || can(actor, 'manage_system', resource) || can(actor, 'read_other_users_teams', resource);
