@@ -19,6 +19,15 @@ export function visibleUsers(db: Knex, actor: Actor): Knex.QueryBuilder {
   );
 }
 
+/**
+ * `visibleUsers` restricted to `ids`. Clients ask for the authors of every page they show, so the
+ * common case (view_members) is fixed SQL text with no query building.
+ */
+export async function visibleUsersByIds(db: Knex, actor: Actor, ids: string[]): Promise<UserRow[]> {
+  if (can(actor, 'view_members', { kind: 'system' })) return (await db.raw('SELECT * FROM users WHERE id = ANY(?)', [ids])).rows;
+  return visibleUsers(db, actor).whereIn('users.id', ids);
+}
+
 export async function findVisibleUser(db: Knex, actor: Actor, where: (q: Knex.QueryBuilder) => void): Promise<UserRow> {
   const query = visibleUsers(db, actor);
   where(query);

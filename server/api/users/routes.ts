@@ -15,7 +15,7 @@ import { ForbiddenError } from '../../lib/errors.ts';
 import { nowMs } from '../../lib/clock.ts';
 import type { Services } from '../../services.ts';
 import { presentUser, type UserRow } from '../../users/presenter.ts';
-import { findVisibleUser, visibleUsers } from '../../users/queries.ts';
+import { findVisibleUser, visibleUsers, visibleUsersByIds } from '../../users/queries.ts';
 import { createUser, getUser, normaliseRoles } from '../../users/service.ts';
 import { openAudit, type AuditedRequest } from '../audited.ts';
 import { idParam, queryOf, routeKit } from '../kit.ts';
@@ -114,7 +114,7 @@ export function userRoutes(services: Services): Router<AppState> {
 
   router.post('/users/ids', kit.auth, kit.body(schema.idListBody), async (ctx) => {
     const actor = actorOf(ctx.state);
-    const rows: UserRow[] = await visibleUsers(db, actor).whereIn('users.id', bodyOf(schema.idListBody, ctx.state));
+    const rows = await visibleUsersByIds(db, actor, bodyOf(schema.idListBody, ctx.state));
     sendJson(ctx, 200, rows.map((r) => presentUser(r, actor)));
   });
 
