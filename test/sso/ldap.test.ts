@@ -167,9 +167,31 @@ for (const [name, start] of backends) {
       const manager = await makeUser(app, { roles: 'system_user system_user_manager' });
       expect((await request(app, 'POST', '/api/v4/ldap/sync', { token: plain.token })).status).to.equal(403);
       expect((await request(app, 'POST', '/api/v4/ldap/sync', { token: manager.token })).status).to.equal(403);
+      const requests = await auditRecords(app, 'sync_ldap');
+      expect(requests.filter((r) => r.status === 'fail').map((r) => r.actor.user_id), 'refused sync requests are audited').to.have.members([plain.user.id, manager.user.id]);
+      expect(requests.some((r) => r.status === 'success' && r.actor.user_id === admin.user.id), 'and who ran one').to.equal(true);
       const groups = await request(app, 'GET', '/api/v4/ldap/groups', { token: manager.token });
       expect(groups.status).to.equal(200);
       expect(groups.json.count).to.equal(4);
+    });
+
+    it('links and unlinks a directory group by its remote id, audited, and refuses one the directory lacks', async () => {
+      const listed = (await request(app, 'GET', '/api/v4/ldap/groups', { token: admin.token })).json.groups as { primary_key: string; name: string }[];
+      const staff = listed.find((g) => g.name === 'staff')!;
+      const path = `/api/v4/ldap/groups/${encodeURIComponent(staff.primary_key)}/link`;
+      const unlinked = await request(app, 'DELETE', path, { token: admin.token });
+      expect(unlinked.status, unlinked.text).to.equal(200);
+      expect(Number((await app.ownerDb('groups').where({ source: 'ldap', remote_id: staff.primary_key }).first()).delete_at)).to.be.above(0);
+      const linked = await request(app, 'POST', path, { token: admin.token });
+      expect(linked.status, linked.text).to.equal(201);
+      expect(linked.json).to.include({ display_name: 'staff', source: 'ldap', remote_id: staff.primary_key });
+      expect((await auditRecords(app, 'unlink_ldap_group')).map((r) => r.status)).to.deep.equal(['success']);
+      const links = await auditRecords(app, 'link_ldap_group');
+      expect(links.map((r) => [r.status, r.actor.user_id, r.event.parameters.remote_id])).to.deep.equal([['success', admin.user.id, staff.primary_key]]);
+      const missing = await request(app, 'POST', '/api/v4/ldap/groups/not-in-the-directory/link', { token: admin.token });
+      expect(missing.status).to.equal(404);
+      expect(missing.json.id).to.equal('api.ldap.group_not_found');
+      expect((await auditRecords(app, 'link_ldap_group')).filter((r) => r.status === 'fail')).to.have.length(1);
     });
   });
 }

@@ -1,6 +1,5 @@
 import { Router } from '@koa/router';
 import { authorize } from '../../auth/policy.ts';
-import { inTransaction } from '../../db/transaction.ts';
 import { actorOf } from '../../http/authenticate.ts';
 import { sendJson, sendOk } from '../../http/respond.ts';
 import type { AppState } from '../../http/state.ts';
@@ -10,6 +9,7 @@ import { InvalidInputError, NotFoundError } from '../../lib/errors.ts';
 import type { Services } from '../../services.ts';
 import { groupGrantableRoles, reconcileGroupMembers, reconcileSyncable } from '../../../sso/index.ts';
 import { assertSource } from '../../groups/custom.ts';
+import { openAudit } from '../audited.ts';
 import { idParam, queryOf, routeKit } from '../kit.ts';
 import { presentGroup, presentSyncable, type GroupRow } from './presenter.ts';
 import * as schema from './schema.ts';
@@ -24,8 +24,8 @@ export function groupRoutes(services: Services): Router<AppState> {
   const router = new Router<AppState>();
   const groupDeps = { events: services.events, logger: services.logger };
 
-  const loadGroup = async (id: string): Promise<GroupRow> => {
-    const row = (await db('groups').where({ id }).first()) as GroupRow | undefined;
+  const loadGroup = async (id: string, trx: Services['db'] = db): Promise<GroupRow> => {
+    const row = (await trx('groups').where({ id }).first()) as GroupRow | undefined;
     if (!row) throw new NotFoundError('app.group.no_rows', 'We could not find that group.');
     return row;
   };
@@ -50,22 +50,26 @@ export function groupRoutes(services: Services): Router<AppState> {
 
   router.put('/groups/:group_id/patch', kit.auth, kit.body(schema.patchGroupBody), async (ctx) => {
     const actor = actorOf(ctx.state);
-    authorize(actor, 'manage_groups', { kind: 'system' });
+    const groupId = idParam(ctx.params, 'group_id');
     const body = bodyOf(schema.patchGroupBody, ctx.state);
-    // Granting system roles through a group is granting them: only system admins may, and only through
-    // groups whose members the directory or identity provider decides.
-    if (body.roles !== undefined) authorize(actor, 'manage_system', { kind: 'system' });
-    const group = await loadGroup(idParam(ctx.params, 'group_id'));
-    if (body.roles) assertSource(group, 'external', 'given roles');
-    const patch: Record<string, unknown> = { ...body };
-    if (body.roles !== undefined) {
-      const roles = [...new Set(body.roles.split(/\s+/).filter(Boolean))];
-      const unknown = roles.find((r) => !(groupGrantableRoles as readonly string[]).includes(r));
-      if (unknown) throw new InvalidInputError('api.group.roles.invalid', `A group cannot grant "${unknown}"; it may grant ${groupGrantableRoles.join(', ')}.`);
-      patch.roles = roles.join(' ');
-    }
-    const updated = await inTransaction(db, async (trx, afterCommit) => {
+    const audit = openAudit(services, ctx, 'patch_group', { objectType: 'group', parameters: { group_id: groupId, ...body } });
+    const updated = await audit.run(async (trx, afterCommit) => {
+      authorize(actor, 'manage_groups', { kind: 'system' });
+      // Granting system roles through a group is granting them: only system admins may, and only through
+      // groups whose members the directory or identity provider decides.
+      if (body.roles !== undefined) authorize(actor, 'manage_system', { kind: 'system' });
+      const group = await loadGroup(groupId, trx);
+      if (body.roles) assertSource(group, 'external', 'given roles');
+      const patch: Record<string, unknown> = { ...body };
+      if (body.roles !== undefined) {
+        const roles = [...new Set(body.roles.split(/\s+/).filter(Boolean))];
+        const unknown = roles.find((r) => !(groupGrantableRoles as readonly string[]).includes(r));
+        if (unknown) throw new InvalidInputError('api.group.roles.invalid', `A group cannot grant "${unknown}"; it may grant ${groupGrantableRoles.join(', ')}.`);
+        patch.roles = roles.join(' ');
+      }
+      audit.prior(Object.fromEntries(Object.keys(patch).map((k) => [k, group[k as keyof GroupRow]])));
       const [row] = (await trx('groups').where({ id: group.id }).update({ ...patch, update_at: nowMs() }).returning('*')) as GroupRow[];
+      audit.result(patch);
       if (patch.roles !== undefined && patch.roles !== group.roles) await reconcileGroupMembers(trx, groupDeps, afterCommit, group.id);
       return row;
     });
@@ -83,11 +87,12 @@ export function groupRoutes(services: Services): Router<AppState> {
   });
 
   router.put('/groups/syncables/:syncable_type/:syncable_id/constrained', kit.auth, kit.body(schema.constrainedBody), async (ctx) => {
-    authorize(actorOf(ctx.state), 'manage_groups', { kind: 'system' });
     const syncable = syncableOf(ctx.params);
-    await loadSyncable(syncable);
     const { group_constrained } = bodyOf(schema.constrainedBody, ctx.state);
-    await inTransaction(db, async (trx, afterCommit) => {
+    const audit = openAudit(services, ctx, 'update_group_constrained', { objectType: syncable.type, parameters: { [`${syncable.type}_id`]: syncable.id, group_constrained } });
+    await audit.run(async (trx, afterCommit) => {
+      authorize(actorOf(ctx.state), 'manage_groups', { kind: 'system' });
+      await loadSyncable(syncable);
       await trx(syncable.type === 'team' ? 'teams' : 'channels').where({ id: syncable.id }).update({ group_constrained, update_at: nowMs() });
       // Members outside every linked group leave at once.
       if (group_constrained) await reconcileSyncable(trx, groupDeps, afterCommit, syncable);
@@ -104,15 +109,17 @@ export function groupRoutes(services: Services): Router<AppState> {
   });
 
   router.post('/groups/:group_id/:syncable_type/:syncable_id/link', kit.auth, kit.body(schema.linkBody), async (ctx) => {
-    authorize(actorOf(ctx.state), 'manage_groups', { kind: 'system' });
-    const group = await loadGroup(idParam(ctx.params, 'group_id'));
-    if (group.delete_at > 0) throw new NotFoundError('app.group.no_rows', 'We could not find that group.');
-    // Anyone may fill a custom group: linking one would let them into group-constrained teams and channels.
-    assertSource(group, 'external', 'linked to a team or channel');
+    const groupId = idParam(ctx.params, 'group_id');
     const syncable = syncableOf(ctx.params);
-    await loadSyncable(syncable);
     const body = bodyOf(schema.linkBody, ctx.state);
-    const row = await inTransaction(db, async (trx, afterCommit) => {
+    const audit = openAudit(services, ctx, 'link_group_syncable', { objectType: 'group_syncable', parameters: { group_id: groupId, [`${syncable.type}_id`]: syncable.id, ...body } });
+    const row = await audit.run(async (trx, afterCommit) => {
+      authorize(actorOf(ctx.state), 'manage_groups', { kind: 'system' });
+      const group = await loadGroup(groupId, trx);
+      if (group.delete_at > 0) throw new NotFoundError('app.group.no_rows', 'We could not find that group.');
+      // Anyone may fill a custom group: linking one would let them into group-constrained teams and channels.
+      assertSource(group, 'external', 'linked to a team or channel');
+      await loadSyncable(syncable);
       const now = nowMs();
       const [stored] = await trx('group_syncables')
         .insert({ group_id: group.id, syncable_id: syncable.id, type: syncable.type, auto_add: body.auto_add, scheme_admin: body.scheme_admin, create_at: now, update_at: now, delete_at: 0 })
@@ -125,10 +132,12 @@ export function groupRoutes(services: Services): Router<AppState> {
   });
 
   router.delete('/groups/:group_id/:syncable_type/:syncable_id/link', kit.auth, async (ctx) => {
-    authorize(actorOf(ctx.state), 'manage_groups', { kind: 'system' });
-    const group = await loadGroup(idParam(ctx.params, 'group_id'));
+    const groupId = idParam(ctx.params, 'group_id');
     const syncable = syncableOf(ctx.params);
-    await inTransaction(db, async (trx, afterCommit) => {
+    const audit = openAudit(services, ctx, 'unlink_group_syncable', { objectType: 'group_syncable', parameters: { group_id: groupId, [`${syncable.type}_id`]: syncable.id } });
+    await audit.run(async (trx, afterCommit) => {
+      authorize(actorOf(ctx.state), 'manage_groups', { kind: 'system' });
+      const group = await loadGroup(groupId, trx);
       const gone = await trx('group_syncables').where({ group_id: group.id, syncable_id: syncable.id, type: syncable.type, delete_at: 0 }).update({ delete_at: nowMs(), update_at: nowMs() });
       if (!gone) throw new NotFoundError('app.group.syncable.missing', 'That group is not linked there.');
       await reconcileSyncable(trx, groupDeps, afterCommit, syncable);

@@ -1,7 +1,6 @@
 import { Router } from '@koa/router';
 import { authorize, can } from '../../auth/policy.ts';
 import { authorizeChannel } from '../../channels/access.ts';
-import { inTransaction } from '../../db/transaction.ts';
 import { actorOf } from '../../http/authenticate.ts';
 import { sendJson } from '../../http/respond.ts';
 import type { AppState } from '../../http/state.ts';
@@ -10,6 +9,7 @@ import { nowMs } from '../../lib/clock.ts';
 import { NotFoundError } from '../../lib/errors.ts';
 import type { Services } from '../../services.ts';
 import { reconcileGroupMembers } from '../../../sso/index.ts';
+import { openAudit } from '../audited.ts';
 import { idParam, queryOf, routeKit } from '../kit.ts';
 import { loadTeamAccess } from '../teams/routes.ts';
 import { userIdParam } from '../users/routes.ts';
@@ -61,10 +61,14 @@ export function groupSyncableRoutes(services: Services): Router<AppState> {
   });
 
   router.put('/groups/:group_id/:syncable_type/:syncable_id/patch', kit.auth, kit.body(schema.syncablePatchBody), async (ctx) => {
-    authorize(actorOf(ctx.state), 'manage_groups', { kind: 'system' });
-    const link = await loadLink(ctx.params);
     const patch = bodyOf(schema.syncablePatchBody, ctx.state);
-    const row = await inTransaction(db, async (trx, afterCommit) => {
+    const type = typeOf(ctx.params.syncable_type);
+    const parameters = { group_id: idParam(ctx.params, 'group_id'), [`${type}_id`]: idParam(ctx.params, 'syncable_id'), ...patch };
+    const audit = openAudit(services, ctx, 'patch_group_syncable', { objectType: 'group_syncable', parameters });
+    const row = await audit.run(async (trx, afterCommit) => {
+      authorize(actorOf(ctx.state), 'manage_groups', { kind: 'system' });
+      const link = await loadLink(ctx.params);
+      audit.prior({ auto_add: link.auto_add, scheme_admin: link.scheme_admin });
       const [updated] = await trx('group_syncables').where({ group_id: link.group_id, syncable_id: link.syncable_id, type: link.type }).update({ ...patch, update_at: nowMs() }).returning('*');
       // auto_add and scheme_admin apply to the group's members at once, as linking does.
       await reconcileGroupMembers(trx, groupDeps, afterCommit, link.group_id);
