@@ -138,8 +138,13 @@ export class BatchSource {
     const [postRange, pb] = inRange('p.update_at', 'p.id', this.range);
     const [versionRange, vb] = inRange('v.replaced_at', 'v.post_id', this.range);
     return [
-      `rp AS (SELECT p.* FROM posts p WHERE ${postRange}),
-       rv AS (SELECT v.*, p.channel_id, p.user_id, p.create_at, p.root_id, p.type FROM post_versions v JOIN posts p ON p.id = v.post_id
+      // Named columns, never p.* or v.*: the search_vector column is virtual, and reading it would run
+      // to_tsvector over every exported message.
+      `rp AS (SELECT p.id, p.create_at, p.update_at, p.edit_at, p.delete_at, p.user_id, p.channel_id, p.root_id, p.message, p.type, p.props,
+                     p.hashtags, p.file_ids
+              FROM posts p WHERE ${postRange}),
+       rv AS (SELECT v.id, v.post_id, v.message, v.props, v.version_create_at, v.replaced_at, p.channel_id, p.user_id, p.create_at, p.root_id, p.type
+              FROM post_versions v JOIN posts p ON p.id = v.post_id
               WHERE v.reason = 'edit' AND ${versionRange}
                 AND v.message IS DISTINCT FROM COALESCE((SELECT n.message FROM post_versions n WHERE n.post_id = v.post_id AND n.id > v.id ORDER BY n.id LIMIT 1), p.message))`,
       [...pb, ...vb],
