@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { prepared } from '../db/prepared.ts';
 
 // Pending touches are written this long after the first one: a burst of requests from many sessions
 // becomes one UPDATE, sent after the responses.
@@ -32,7 +33,7 @@ class SessionActivity {
     for (const [pool, sessions] of batches) {
       this.pending.delete(pool);
       // A lost touch makes a session look idle a minute early at worst; its next request records it again.
-      await pool.raw(touchQuery, [[...sessions.keys()], [...sessions.values()]]).catch(() => undefined);
+      await pool.raw(touchQuery, [[...sessions.keys()], [...sessions.values()]]).options(prepared('session_touch')).catch(() => undefined);
     }
     if (this.pending.size) this.timer = setTimeout(() => void this.flush(), FLUSH_DELAY_MS).unref();
   }

@@ -3,6 +3,7 @@ import type { Knex } from 'knex';
 import { newId, newToken } from '../lib/ids.ts';
 import { nowMs } from '../lib/clock.ts';
 import type { UserRow } from '../users/presenter.ts';
+import { prepared } from '../db/prepared.ts';
 import { sessionActivity } from './session-activity.ts';
 import { sessionCache } from './session-cache.ts';
 
@@ -91,7 +92,7 @@ export async function resolveToken(db: Knex, token: string, policy: SessionPolic
     sessionCache.forgetQuietly({ tokenHash });
   }
   // One round trip on the hottest path of all: the session and its user together.
-  const { rows } = await db.raw('SELECT s.*, to_jsonb(u) AS user_row FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?', [tokenHash]);
+  const { rows } = await db.raw('SELECT s.*, to_jsonb(u) AS user_row FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?', [tokenHash]).options(prepared('session_by_token'));
   if (rows.length === 0) return resolveAccessToken(db, tokenHash);
   const { user_row: user, ...session } = rows[0] as SessionRow & { user_row: UserRow };
   const now = nowMs();

@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import type { Actor } from '../auth/actor.ts';
 import type { Permission } from '../auth/permissions.ts';
 import { authorize, type MembershipFlags, type Resource } from '../auth/policy.ts';
+import { prepared } from '../db/prepared.ts';
 import { NotFoundError } from '../lib/errors.ts';
 import type { ChannelRow } from './model.ts';
 
@@ -23,7 +24,7 @@ const accessQuery = `
 
 /** Loads a channel and the actor's memberships in one round trip; 404 when the channel does not exist. */
 export async function loadChannelAccess(db: Knex | Knex.Transaction, actor: Actor, channelId: string): Promise<ChannelAccess> {
-  const { rows } = await db.raw(accessQuery, [actor.userId, actor.userId, channelId]);
+  const { rows } = await db.raw(accessQuery, [actor.userId, actor.userId, channelId]).options(prepared('channel_access'));
   const row = rows[0];
   if (!row) throw new NotFoundError('app.channel.get.existing.app_error', 'Unable to find the existing channel.');
   const { channel_member, team_member, ...channel } = row;

@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import type { Knex } from 'knex';
 import type { Actor } from '../auth/actor.ts';
 import { authorize } from '../auth/policy.ts';
+import { prepared } from '../db/prepared.ts';
 import type { AfterCommit } from '../db/transaction.ts';
 import { ConflictError, ForbiddenError, InvalidInputError, NotFoundError } from '../lib/errors.ts';
 import { newId } from '../lib/ids.ts';
@@ -82,7 +83,7 @@ const existingDirectQuery = `
 export async function existingDirectChannel(db: Knex, actor: Actor, userIds: [string, string]): Promise<ChannelRow | undefined> {
   const { ids, name } = directChannelOf(actor, userIds);
   if (actor.roles.has('system_guest')) return undefined;
-  const { rows } = await db.raw(existingDirectQuery, [ids, name]);
+  const { rows } = await db.raw(existingDirectQuery, [ids, name]).options(prepared('direct_channel'));
   const row = rows[0] as (ChannelRow & { active_users: number }) | undefined;
   if (!row || row.active_users !== ids.length) return undefined;
   const { active_users: _, ...channel } = row;
@@ -198,7 +199,7 @@ const viewQuery = `
 /** Marks a channel read for the actor: unread and mention counts drop to zero. One statement, atomic by itself. */
 export async function viewChannel(db: Knex | Knex.Transaction, deps: ChannelDeps, afterCommit: AfterCommit, actor: Actor, channel: ChannelRow): Promise<number> {
   const now = nowMs();
-  const { rowCount } = await db.raw(viewQuery, [now, now, channel.id, actor.userId]);
+  const { rowCount } = await db.raw(viewQuery, [now, now, channel.id, actor.userId]).options(prepared('channel_view'));
   if (!rowCount) throw new ForbiddenError('api.context.permissions.app_error', 'You are not a member of this channel.');
   afterCommit(() => deps.events.publish({ event: 'channel_viewed', data: { channel_id: channel.id }, broadcast: { user_id: actor.userId } }));
   return now;
@@ -210,6 +211,6 @@ const statsQuery = `
 
 /** Member and pinned-post counts of a channel, in one round trip. */
 export async function channelStats(db: Knex, channelId: string): Promise<{ members: number; pinned: number }> {
-  const { rows } = await db.raw(statsQuery, [channelId, channelId]);
+  const { rows } = await db.raw(statsQuery, [channelId, channelId]).options(prepared('channel_stats'));
   return rows[0];
 }

@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import type { Actor } from '../auth/actor.ts';
 import { addChannelMember, removeChannelMember } from '../channels/membership.ts';
 import type { ChannelRow } from '../channels/model.ts';
+import { prepared } from '../db/prepared.ts';
 import type { AfterCommit } from '../db/transaction.ts';
 import { ConflictError, InvalidInputError, NotFoundError } from '../lib/errors.ts';
 import { newId } from '../lib/ids.ts';
@@ -34,7 +35,7 @@ const teamWithMemberQuery = 'SELECT t.*, to_jsonb(tm) AS team_member FROM teams 
 
 /** A team and a user's membership row in it (deleted or not), in one round trip; 404 when the team does not exist. */
 export async function getTeamAndMember(db: Knex | Knex.Transaction, teamId: string, userId: string): Promise<{ team: TeamRow; member?: TeamMemberRow }> {
-  const { rows } = await db.raw(teamWithMemberQuery, [userId, teamId]);
+  const { rows } = await db.raw(teamWithMemberQuery, [userId, teamId]).options(prepared('team_and_member'));
   if (!rows[0]) throw new NotFoundError('app.team.get.find.app_error', 'We could not find the team.');
   const { team_member: member, ...team } = rows[0] as TeamRow & { team_member: TeamMemberRow | null };
   return { team, member: member ?? undefined };

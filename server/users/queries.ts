@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import type { Actor } from '../auth/actor.ts';
 import { can } from '../auth/policy.ts';
+import { prepared } from '../db/prepared.ts';
 import { NotFoundError } from '../lib/errors.ts';
 import type { UserRow } from './presenter.ts';
 
@@ -24,7 +25,7 @@ export function visibleUsers(db: Knex, actor: Actor): Knex.QueryBuilder {
  * common case (view_members) is fixed SQL text with no query building.
  */
 export async function visibleUsersByIds(db: Knex, actor: Actor, ids: string[]): Promise<UserRow[]> {
-  if (can(actor, 'view_members', { kind: 'system' })) return (await db.raw('SELECT * FROM users WHERE id = ANY(?)', [ids])).rows;
+  if (can(actor, 'view_members', { kind: 'system' })) return (await db.raw('SELECT * FROM users WHERE id = ANY(?)', [ids]).options(prepared('users_by_ids'))).rows;
   return visibleUsers(db, actor).whereIn('users.id', ids);
 }
 
