@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import type { Config } from '../config/schema.ts';
 import type { Logger } from '../lib/logger.ts';
+import { resetIndexState, saveIndexPosition } from '../search/index-state.ts';
 import { OpenSearchBackend, reindexFromDatabase } from '../search/opensearch-backend.ts';
 import { withOwnerDatabase } from './database.ts';
 
@@ -21,13 +22,19 @@ export async function searchCommand(args: string[], loadConfig: () => Promise<Co
   }
   const backend = new OpenSearchBackend({ url: config.opensearchUrl, index: config.opensearchIndex });
   try {
-    if (!values.keep) await backend.dropIndex();
-    await backend.ensureIndex();
     const started = performance.now();
-    const done = await withOwnerDatabase(config, logger(config), (db) =>
-      reindexFromDatabase(db, backend, { batchSize: 2000, onBatch: (n) => process.stdout.write(`\\r  ${n} documents`) }),
-    );
-    write(`\\nIndexed ${done.documents} documents into ${config.opensearchIndex} in ${((performance.now() - started) / 1000).toFixed(1)} s.`);
+    const done = await withOwnerDatabase(config, logger(config), async (db) => {
+      // Running servers search PostgreSQL while the index is rebuilt, and use it again once it is whole.
+      if (!values.keep) {
+        await resetIndexState(db, config.opensearchIndex);
+        await backend.dropIndex();
+      }
+      await backend.ensureIndex();
+      const reached = await reindexFromDatabase(db, backend, { batchSize: 2000, onBatch: (n) => process.stdout.write(`\r  ${n} documents`) });
+      await saveIndexPosition(db, config.opensearchIndex, reached, true);
+      return reached;
+    });
+    write(`\nIndexed ${done.documents} documents into ${config.opensearchIndex} in ${((performance.now() - started) / 1000).toFixed(1)} s.`);
     return 0;
   } finally {
     await backend.close();

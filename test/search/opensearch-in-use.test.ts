@@ -1,7 +1,9 @@
 import { expect } from 'chai';
 import { searchIndexOf } from '../../server/search/active-index.ts';
 import type { SearchIndex } from '../../server/search/search-index.ts';
+import type { PgTarget } from '../../server/db/targets.ts';
 import { bootApp, request, type TestApp } from '../support/app.ts';
+import { runCli } from '../support/cli.ts';
 import { makeChannel, makeTeam, makeUser, type TestUser } from '../support/factories.ts';
 import { startFakeOpenSearch, type FakeOpenSearch } from './fake-opensearch.ts';
 
@@ -143,6 +145,21 @@ describe('OpenSearch as the search backend of a running server', function () {
     expect(doc(old)).to.equal(undefined);
     expect(await userSearch(alice, 'ancient')).to.deep.equal([]);
     await request(app, 'PUT', '/api/v4/data_retention/policy', { token: officer.token, body: { message_deletion_enabled: false } });
+  });
+
+  it('`custodian search reindex` rebuilds the index from PostgreSQL and marks it whole for running servers', async () => {
+    const target = (app.ownerDb.client.config as { connection: PgTarget }).connection;
+    const env = {
+      DATABASE_URL: `postgresql://${target.user}:${encodeURIComponent(target.password)}@localhost:${target.port}/${target.database}?host=${encodeURIComponent(target.host)}`,
+      CUSTODIAN_DATA_DIR: app.dataDir, CUSTODIAN_LOG_LEVEL: 'warn', CUSTODIAN_OPENSEARCH_URL: fake.url, CUSTODIAN_OPENSEARCH_INDEX: INDEX,
+    };
+    fake.indexes.get(INDEX)!.clear();
+    const cli = await runCli(['search', 'reindex'], env);
+    expect(cli.code, cli.stdout + cli.stderr).to.equal(0);
+    expect(cli.stdout).to.match(/Indexed \d+ documents into custodian-posts-test/);
+    for (const p of await app.ownerDb('posts').select('id')) expect(doc(p.id), p.id).to.not.equal(undefined);
+    const state = await app.ownerDb('search_index_state').where({ index_name: INDEX }).first();
+    expect(Number(state.backfilled_at)).to.be.greaterThan(0);
   });
 
   it('rebuilds the index on demand through the jobs API (system admins only)', async () => {
