@@ -110,12 +110,11 @@ export interface MessageOptions {
   props?: boolean;
 }
 
-/** Message ordering each format wants: grouped by channel, by creation time, or by export key. */
-export type MessageOrder = 'channel' | 'create' | 'key';
+/** Message ordering each format wants: grouped by channel, or by export key. */
+export type MessageOrder = 'channel' | 'key';
 
 const messageOrders: Record<MessageOrder, string> = {
   channel: 'channel_create_at, channel_id, create_at, post_id, key_t, source DESC, version_id',
-  create: 'create_at, post_id, key_t, source DESC, version_id',
   key: 'key_t, key_id, source DESC, version_id',
 };
 
@@ -175,11 +174,10 @@ export class BatchSource {
     return copyRows(this.trx, sql, bindings);
   }
 
-  /** The channels with activity in the batch, by creation then id (`start`: by their start time in the batch). */
-  async *channels(order: 'id' | 'start' = 'id', options: { participants?: boolean } = {}): AsyncGenerator<ExportChannel> {
+  /** The channels with activity in the batch, by creation then id. */
+  async *channels(options: { participants?: boolean } = {}): AsyncGenerator<ExportChannel> {
     const withParticipants = options.participants !== false;
     const [ctes, bindings] = this.rangeCtes();
-    const s = this.range.startTime;
     const sql = `WITH ${ctes}, ${this.participantCtes()},
       members AS (SELECT m.channel_id,
                     string_agg(concat_ws(E'${US}', m.user_id, COALESCE(m.join_time::text, ''), COALESCE(m.leave_time::text, ''),
@@ -187,12 +185,11 @@ export class BatchSource {
                   FROM participants m LEFT JOIN users u ON u.id = m.user_id GROUP BY m.channel_id),
       counts AS (SELECT channel_id, string_agg(user_id || ':' || n, ',') AS counts FROM (SELECT channel_id, user_id, count(*) AS n FROM rp GROUP BY 1, 2) x GROUP BY channel_id)
       SELECT a.channel_id AS id, c.name, c.display_name, c.type, c.team_id, c.create_at, c.delete_at,
-             t.name AS team_name, t.display_name AS team_display_name, m.members, k.counts,
-             GREATEST(${s}, COALESCE(c.create_at, 0)) AS start_time
+             t.name AS team_name, t.display_name AS team_display_name, m.members, k.counts
       FROM active a LEFT JOIN channels c ON c.id = a.channel_id LEFT JOIN teams t ON t.id = c.team_id
       LEFT JOIN ${withParticipants ? 'members' : '(SELECT NULL::text AS channel_id, NULL::text AS members WHERE false)'} m ON m.channel_id = a.channel_id
       LEFT JOIN counts k ON k.channel_id = a.channel_id
-      ORDER BY ${order === 'id' ? 'COALESCE(c.create_at, 0), a.channel_id' : 'start_time, a.channel_id'}`;
+      ORDER BY COALESCE(c.create_at, 0), a.channel_id`;
     for await (const row of streamRows(this.trx, sql, bindings, FETCH_CHANNELS)) yield this.toChannel(row);
   }
 

@@ -30,7 +30,7 @@ export const csvFormat: ExportFormat = {
   async write(ctx) {
     // The channels the batch touches, for metadata.json (one small map per batch, without members).
     const channels = new Map<string, ChannelInfo>();
-    for await (const c of ctx.source.channels('id', { participants: false })) {
+    for await (const c of ctx.source.channels({ participants: false })) {
       ctx.counts.channels++;
       channels.set(c.id, { id: c.id, name: c.name, displayName: c.displayName, type: c.type, teamId: c.teamId, teamName: c.teamName, teamDisplayName: c.teamDisplayName });
     }

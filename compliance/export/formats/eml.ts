@@ -219,7 +219,7 @@ export const globalRelayFormat: ExportFormat = {
   name: 'globalrelay',
   async write(ctx) {
     const messages = new Peekable(ctx.source.messageChunks('channel'));
-    for await (const channel of ctx.source.channels('id')) {
+    for await (const channel of ctx.source.channels()) {
       ctx.counts.channels++;
       const dir = await fsp.mkdtemp(path.join(ctx.tempDir, 'eml-'));
       try {

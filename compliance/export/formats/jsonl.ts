@@ -23,7 +23,7 @@ function messageLine(ctx: FormatContext, m: ExportMessage): string {
  * hashes), then the joins and leaves in the batch's time range.
  */
 async function* jsonLines(ctx: FormatContext): AsyncGenerator<string> {
-  for await (const c of ctx.source.channels('id')) {
+  for await (const c of ctx.source.channels()) {
     ctx.counts.channels++;
     yield JSON.stringify({
       type: 'channel', id: c.id, name: c.name, display_name: c.displayName, channel_type: c.type,

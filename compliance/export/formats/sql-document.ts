@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type { ExportFile } from '../records.ts';
 import type { ZipStreamEntry } from '../zip.ts';
-import type { FormatContext } from './format.ts';
+import type { BatchCounts, FormatContext } from './format.ts';
 
 /**
  * What a row of a document PostgreSQL renders is (its first column): `h` the start of a channel's
@@ -11,6 +11,13 @@ import type { FormatContext } from './format.ts';
 export type DocumentRowKind = 'h' | 'p' | 'v' | 'm' | 'j' | 'l' | 'x' | 'a';
 
 const code = (kind: DocumentRowKind) => kind.charCodeAt(0);
+const ATTACHMENT = code('a');
+const NOTHING: (keyof BatchCounts)[] = [];
+/** What each kind of row adds to the batch's counts. */
+const COUNTED = new Map<number, (keyof BatchCounts)[]>([
+  [code('h'), ['channels']], [code('p'), ['posts', 'messages']], [code('v'), ['versions', 'messages']], [code('m'), ['messages']],
+  [code('j'), ['joins']], [code('l'), ['leaves']],
+]);
 
 /** An attachment row's JSON (records-sql.ts) into the runner's attachment queue. */
 function queueAttachment(ctx: FormatContext, json: Buffer): void {
@@ -32,31 +39,11 @@ export async function copyDocument(ctx: FormatContext, out: ZipStreamEntry, [sql
   const { counts } = ctx;
   for await (const rows of ctx.source.copy(sql, bindings)) {
     for (const [kind, body] of rows) {
-      switch (kind[0]) {
-        case code('a'):
-          queueAttachment(ctx, body);
-          continue;
-        case code('h'):
-          counts.channels++;
-          break;
-        case code('p'):
-          counts.posts++;
-          counts.messages++;
-          break;
-        case code('v'):
-          counts.versions++;
-          counts.messages++;
-          break;
-        case code('m'):
-          counts.messages++;
-          break;
-        case code('j'):
-          counts.joins++;
-          break;
-        case code('l'):
-          counts.leaves++;
-          break;
+      if (kind[0] === ATTACHMENT) {
+        queueAttachment(ctx, body);
+        continue;
       }
+      for (const key of COUNTED.get(kind[0]) ?? NOTHING) counts[key]++;
       out.writeBytes(body);
     }
     if (out.backlogged) await out.drain();
