@@ -27,6 +27,7 @@ const MAX_ENTRIES = 50_000;
 class SessionCache {
   private readonly byHash = new Map<string, Entry>();
   private readonly hooks = new Set<(what: Forgotten) => void>();
+  private readonly dropHooks = new Set<(what: Forgotten) => void>();
 
   /** Calls `hook` after every local invalidation (the cluster relay announces them to other nodes). */
   onForget(hook: (what: Forgotten) => void): () => void {
@@ -34,11 +35,24 @@ class SessionCache {
     return () => this.hooks.delete(hook);
   }
 
+  /**
+   * Calls `hook` after every invalidation, this node's or another's: caches of data derived from users
+   * (users/user-cache.ts) drop their entries with the sessions.
+   */
+  onDrop(hook: (what: Forgotten) => void): () => void {
+    this.dropHooks.add(hook);
+    return () => this.dropHooks.delete(hook);
+  }
+
   /** Applies an invalidation announced by another node, without announcing it again. */
   forgetQuietly(what: Forgotten): void {
-    for (const [hash, entry] of this.byHash) {
-      if (hash === what.tokenHash || entry.session.id === what.sessionId || entry.user.id === what.userId) this.byHash.delete(hash);
+    if (what.tokenHash && !what.sessionId && !what.userId) this.byHash.delete(what.tokenHash);
+    else {
+      for (const [hash, entry] of this.byHash) {
+        if (hash === what.tokenHash || entry.session.id === what.sessionId || entry.user.id === what.userId) this.byHash.delete(hash);
+      }
     }
+    for (const hook of this.dropHooks) hook(what);
   }
 
   private forget(what: Forgotten): void {

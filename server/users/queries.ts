@@ -4,6 +4,7 @@ import { can } from '../auth/policy.ts';
 import { prepared } from '../db/prepared.ts';
 import { NotFoundError } from '../lib/errors.ts';
 import type { UserRow } from './presenter.ts';
+import { userRowCache } from './user-cache.ts';
 
 /** Users the actor may see: everyone with view_members; otherwise (guests) themself and channel-mates. */
 export function visibleUsers(db: Knex, actor: Actor): Knex.QueryBuilder {
@@ -22,10 +23,10 @@ export function visibleUsers(db: Knex, actor: Actor): Knex.QueryBuilder {
 
 /**
  * `visibleUsers` restricted to `ids`. Clients ask for the authors of every page they show, so the
- * common case (view_members) is fixed SQL text with no query building.
+ * common case (view_members) is served from the user row cache, then fixed SQL text.
  */
 export async function visibleUsersByIds(db: Knex, actor: Actor, ids: string[]): Promise<UserRow[]> {
-  if (can(actor, 'view_members', { kind: 'system' })) return (await db.raw('SELECT * FROM users WHERE id = ANY(?)', [ids]).options(prepared('users_by_ids'))).rows;
+  if (can(actor, 'view_members', { kind: 'system' })) return userRowCache.byIds(ids, async (missing) => (await db.raw('SELECT * FROM users WHERE id = ANY(?)', [missing]).options(prepared('users_by_ids'))).rows);
   return visibleUsers(db, actor).whereIn('users.id', ids);
 }
 

@@ -70,6 +70,20 @@ describe('channel switch: view, stats, direct channels and the caller', () => {
     expect((await open(alice, carol)).status).to.equal(400);
   });
 
+  it('shows the authors of a page (POST /users/ids) as they are now: a renamed or deactivated user at once', async () => {
+    const dave = await makeUser(app);
+    const ids = () => request(app, 'POST', '/api/v4/users/ids', { token: bob.token, body: [dave.user.id, alice.user.id] });
+    const first = await ids();
+    expect(first.json.map((u: { id: string }) => u.id).sort()).to.deep.equal([dave.user.id, alice.user.id].sort());
+    expect((await request(app, 'PUT', '/api/v4/users/me/patch', { token: dave.token, body: { nickname: 'Davy' } })).status).to.equal(200);
+    const renamed = (await ids()).json.find((u: { id: string }) => u.id === dave.user.id);
+    expect(renamed).to.include({ nickname: 'Davy', delete_at: 0 });
+    const admin = await makeUser(app, { roles: 'system_user system_admin' });
+    expect((await request(app, 'DELETE', `/api/v4/users/${dave.user.id}`, { token: admin.token })).status).to.equal(200);
+    const gone = (await ids()).json.find((u: { id: string }) => u.id === dave.user.id);
+    expect(gone.delete_at).to.be.above(0);
+  });
+
   it('shows the caller their own profile change at once in GET /users/me', async () => {
     expect((await request(app, 'GET', '/api/v4/users/me', { token: alice.token })).json.id).to.equal(alice.user.id);
     const patched = await request(app, 'PUT', '/api/v4/users/me/patch', { token: alice.token, body: { nickname: 'Al' } });
