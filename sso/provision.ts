@@ -81,6 +81,8 @@ export async function upsertExternalUser(trx: Knex.Transaction, identity: Extern
   if (!changed) return { user: existing, created: false };
   const [user] = (await trx('users').where({ id: existing.id }).update({ ...patch, update_at: nowMs() }).returning('*')) as UserRow[];
   if (roles !== existing.roles) await trx('sessions').where({ user_id: existing.id }).update({ roles });
+  // Again once committed: a request between now and the COMMIT could cache the row as it was.
   forgetCachedSessions(existing.id);
+  trx.executionPromise.then(() => forgetCachedSessions(existing.id), () => undefined);
   return { user, created: false };
 }
