@@ -20,6 +20,7 @@ import { createHttpApp } from './http/app.ts';
 import { loadTls } from './http/tls.ts';
 import { apiRouters, rootRouters } from './api/index.ts';
 import { startOutgoingWebhooks } from './integrations/outgoing-dispatch.ts';
+import { startThreadEvents } from './threads/events.ts';
 import { startBackgroundJobs } from './job-types.ts';
 import { startSearchIndexing } from './search/active-index.ts';
 import { attachWebSocket } from './realtime/websocket-server.ts';
@@ -118,6 +119,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     const stopSharingSessions = shareSessionInvalidations(services.events, relay.origin);
     cleanups.unshift(async () => stopSharingSessions());
     cleanups.unshift(startOutgoingWebhooks(services));
+    cleanups.unshift(startThreadEvents(services));
     cleanups.unshift(await startSearchIndexing(services));
     cleanups.unshift(await startBackgroundJobs(services));
 

@@ -20,6 +20,7 @@ import { jobRoutes } from './jobs/routes.ts';
 import { legalHoldRoutes } from './legal-holds/routes.ts';
 import { jobTypes } from '../job-types.ts';
 import { postRoutes } from './posts/routes.ts';
+import { threadRoutes } from './threads/routes.ts';
 import { searchRoutes } from './search/routes.ts';
 import { clientConfigRoutes } from './system/client-config.ts';
 import { systemRoutes } from './system/routes.ts';
@@ -53,6 +54,7 @@ export function apiRouters(services: Services): Router<AppState>[] {
     channelRoutes(services),
     allChannelsRoutes(services),
     postRoutes(services, postFileHooks),
+    threadRoutes(services),
     searchRoutes(services, postFileHooks),
     fileRoutes(services),
     botRoutes(services),

@@ -57,14 +57,36 @@ WITH gate AS (
     AND m.channel_id = ins.channel_id AND m.user_id <> :user_id AND u.id = m.user_id
     AND (:everyone OR lower(u.username) = ANY(:names::text[]))
   RETURNING m.user_id
+), followers AS (
+  -- Collapsed reply threads: a reply makes its author, the root's author (unless a webhook posted it)
+  -- and the members it mentions follow the thread; a root post, the members it names explicitly.
+  SELECT :user_id::text AS user_id, true AS poster, false AS mentioned FROM ins WHERE :root_id <> ''
+  UNION ALL
+  SELECT r.user_id, false, false FROM posts r, ins
+  WHERE :root_id <> '' AND r.id = :root_id AND r.props->>'from_webhook' IS DISTINCT FROM 'true'
+  UNION ALL
+  SELECT user_id, false, true FROM mentioned WHERE :root_id <> '' OR NOT :everyone
+), followed AS (
+  -- The author has read up to their own post; a mention in a reply re-follows and counts as unread; an
+  -- earlier explicit unfollow otherwise stands.
+  INSERT INTO thread_memberships (post_id, user_id, following, last_viewed, last_updated, unread_mentions)
+  SELECT CASE WHEN :root_id = '' THEN :id ELSE :root_id END, user_id, true,
+    CASE WHEN bool_or(poster) THEN :now::bigint ELSE 0 END, :now,
+    CASE WHEN bool_or(mentioned) AND NOT bool_or(poster) AND :root_id <> '' THEN 1 ELSE 0 END
+  FROM followers GROUP BY user_id
+  ON CONFLICT (user_id, post_id) DO UPDATE SET
+    following = thread_memberships.following OR excluded.last_viewed > 0 OR excluded.unread_mentions > 0,
+    last_viewed = GREATEST(thread_memberships.last_viewed, excluded.last_viewed),
+    unread_mentions = CASE WHEN excluded.last_viewed > 0 THEN 0 ELSE thread_memberships.unread_mentions + excluded.unread_mentions END,
+    last_updated = excluded.last_updated
 )
 SELECT EXISTS (SELECT 1 FROM ins) AS inserted,
   ARRAY(SELECT user_id FROM mentioned) AS mentions,
   (SELECT username FROM users WHERE id = :user_id) AS username`;
 
 /**
- * Stores a new post, moves the channel's counters, marks the channel read for the author and counts
- * the mentions, in one statement. Run on the pool it commits by itself; run in a transaction (files
+ * Stores a new post, moves the channel's counters, marks the channel read for the author, counts
+ * the mentions and records who follows the thread, in one statement. Run on the pool it commits by itself; run in a transaction (files
  * to attach) it commits with it.
  */
 export async function insertPost(exec: Knex | Knex.Transaction, post: PostRow, guard: PostGuard, mentions: MentionTargets): Promise<InsertOutcome> {
