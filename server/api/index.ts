@@ -21,6 +21,7 @@ import { legalHoldRoutes } from './legal-holds/routes.ts';
 import { jobTypes } from '../job-types.ts';
 import { postRoutes } from './posts/routes.ts';
 import { threadRoutes } from './threads/routes.ts';
+import { draftRoutes } from './drafts/routes.ts';
 import { searchRoutes } from './search/routes.ts';
 import { clientConfigRoutes } from './system/client-config.ts';
 import { systemRoutes } from './system/routes.ts';
@@ -55,6 +56,7 @@ export function apiRouters(services: Services): Router<AppState>[] {
     allChannelsRoutes(services),
     postRoutes(services, postFileHooks),
     threadRoutes(services),
+    draftRoutes(services),
     searchRoutes(services, postFileHooks),
     fileRoutes(services),
     botRoutes(services),
