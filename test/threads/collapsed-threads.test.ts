@@ -118,6 +118,23 @@ describe('collapsed reply threads through the official Client4', () => {
     expect(only.threads).to.have.length(1);
   });
 
+  it('lists threads changed since a time, and deleted threads only when asked', async () => {
+    const channel = await makeChannel(app.ownerDb, team.id, { members: [alice.user, bob.user] });
+    const old = await a.createPost({ channel_id: channel.id, message: 'old topic' });
+    await b.createPost({ channel_id: channel.id, root_id: old.id, message: 'old reply' });
+    const fresh = await a.createPost({ channel_id: channel.id, message: 'fresh topic' });
+    const freshReply = await b.createPost({ channel_id: channel.id, root_id: fresh.id, message: 'fresh reply' });
+    const since = await threadsOf(a, { since: freshReply.create_at });
+    expect(since.threads.map((t) => t.id)).to.include(fresh.id).and.not.include(old.id);
+
+    await a.deletePost(old.id);
+    expect((await threadsOf(a)).threads.map((t) => t.id)).to.not.include(old.id);
+    const withDeleted = await threadsOf(a, { deleted: true });
+    const gone = withDeleted.threads.find((t) => t.id === old.id)!;
+    expect((gone as unknown as { delete_at: number }).delete_at).to.be.greaterThan(0);
+    expect(gone.post.message, 'a deleted root shows no content').to.equal('');
+  });
+
   it('sends thread_updated, thread_follow_changed and thread_read_changed to the follower only, after the change', async () => {
     const channel = await makeChannel(app.ownerDb, team.id, { members: [alice.user, bob.user] });
     const restore = quietOfficialClient();
