@@ -9,7 +9,10 @@ import { loadChannelAccess, type ChannelAccess } from './access.ts';
 const channelScoped = new Set(['user_added', 'user_removed', 'channel_deleted', 'channel_restored', 'channel_updated', 'channel_converted', 'channel_member_updated']);
 const teamScoped = new Set(['leave_team', 'added_to_team', 'delete_team', 'restore_team', 'update_team', 'memberrole_updated', 'update_team_scheme']);
 
-const TTL_MS = 10_000;
+// Every change that narrows access publishes one of the events above, which reach every node through
+// the relay; the TTL only bounds what a lost relay message could leave behind. A minute covers the
+// usual gap between a client's channel switches (it views the channel it leaves).
+const TTL_MS = 60_000;
 const MAX_ENTRIES = 50_000;
 
 interface Entry {
@@ -18,7 +21,7 @@ interface Entry {
 }
 
 /**
- * Authorization inputs (a channel and the actor's memberships) for hot read paths, for a few seconds.
+ * Authorization inputs (a channel and the actor's memberships) for hot read paths, for a minute.
  * Membership and role changes publish events that drop the affected entries at once, on every node
  * (the bus hears other nodes' events through the cluster relay); the TTL bounds anything else. Only
  * the permission decision uses it: counters shown to clients are read fresh.
