@@ -24,7 +24,7 @@ describe('audit bundles: export and offline verification', () => {
   const recordLine = (lines: string[], seq: number) => lines.findIndex((l) => l.includes('"type":"record"') && JSON.parse(l).record.seq === seq);
 
   before(async () => {
-    app = await bootApp({ CUSTODIAN_AUDIT_CHECKPOINT_RECORDS: '8' });
+    app = await bootApp({ CUSTODIAN_AUDIT_CHECKPOINT_RECORDS: '8', CUSTODIAN_AUDIT_CHECKPOINT_MINUTES: '1440' });
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'custodian-bundle-'));
     for (let i = 0; i < 40; i++) await record(i);
     await app.services.audit.sync();
