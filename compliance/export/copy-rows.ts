@@ -5,20 +5,29 @@ import { to as copyTo } from 'pg-copy-streams';
 /** The 11-byte signature, flags and header-extension length that open a binary COPY stream. */
 const HEADER_BYTES = 19;
 
+/** Rows of one network chunk: field i of row r spans `data[spans[2 * (r * width + i)] .. spans[2 * (r * width + i) + 1])`. */
+export interface CopyChunk {
+  data: Buffer;
+  spans: Int32Array;
+  rows: number;
+}
+
 /**
  * Streams `COPY (query) TO STDOUT (FORMAT binary)` on the transaction's own connection (so in its
- * snapshot), as rows of raw field bytes: text columns arrive as UTF-8 that the export writes as it is,
- * with no string decoding, no row objects and no re-encoding. NULL fields are empty. Each yield is the
- * rows of one network chunk; the fields point into that chunk and stay valid only until the next one.
- * COPY takes no parameters, so the bindings are inlined by knex's quoting.
+ * snapshot), as the raw bytes of each field: text columns arrive as UTF-8 that the export writes as
+ * it is, with no string decoding and no object per row or field (a million rows would otherwise
+ * churn the young generation, which V8 then grows). NULL fields are empty. Each chunk, and the spans
+ * into it, stay valid only until the next one is asked for. COPY takes no parameters, so the
+ * bindings are inlined by knex's quoting.
  */
-export async function* copyRows(trx: Knex.Transaction, sql: string, bindings: readonly Knex.RawBinding[]): AsyncGenerator<Buffer[][]> {
+export async function* copyRows(trx: Knex.Transaction, sql: string, bindings: readonly Knex.RawBinding[], width: number): AsyncGenerator<CopyChunk> {
   const text = trx.raw(sql, bindings as Knex.RawBinding[]).toQuery();
   const client = (await trx.client.acquireConnection()) as pg.Client;
   const stream = client.query(copyTo(`COPY (${text}) TO STDOUT (FORMAT binary)`));
   let rest: Buffer = Buffer.alloc(0);
   let headerLeft = HEADER_BYTES;
   let extensionRead = false;
+  let spans = new Int32Array(4096);
   for await (const piece of stream) {
     let data = rest.length ? Buffer.concat([rest, piece as Buffer]) : (piece as Buffer);
     if (headerLeft > 0) {
@@ -38,35 +47,37 @@ export async function* copyRows(trx: Knex.Transaction, sql: string, bindings: re
       data = data.subarray(headerLeft);
       headerLeft = 0;
     }
-    const rows: Buffer[][] = [];
+    let rows = 0;
     let at = 0;
-    while (at + 2 <= data.length) {
+    rows: while (at + 2 <= data.length) {
       const count = data.readInt16BE(at);
       if (count < 0) {
         at = data.length; // the trailer
         break;
       }
+      if (count !== width) throw new Error(`COPY row has ${count} fields, expected ${width}`);
+      if (spans.length < (rows + 1) * width * 2) {
+        const grown = new Int32Array(spans.length * 2);
+        grown.set(spans);
+        spans = grown;
+      }
       let p = at + 2;
-      const fields: Buffer[] = [];
       for (let i = 0; i < count; i++) {
-        if (p + 4 > data.length) break;
+        if (p + 4 > data.length) break rows;
         const length = data.readInt32BE(p);
         p += 4;
-        if (length < 0) {
-          fields.push(Buffer.alloc(0));
-          continue;
-        }
-        if (p + length > data.length) break;
-        fields.push(data.subarray(p, p + length));
-        p += length;
+        const end = p + Math.max(0, length);
+        if (end > data.length) break rows; // the row continues in the next chunk
+        spans[2 * (rows * width + i)] = p;
+        spans[2 * (rows * width + i) + 1] = end;
+        p = end;
       }
-      if (fields.length < count) break; // the row continues in the next chunk
-      rows.push(fields);
+      rows++;
       at = p;
     }
     // A partial row is copied: the chunk it came in is not kept.
     rest = at < data.length ? Buffer.from(data.subarray(at)) : Buffer.alloc(0);
-    if (rows.length) yield rows;
+    if (rows) yield { data, spans, rows };
   }
   if (rest.length) throw new Error('COPY stream ended inside a row');
 }

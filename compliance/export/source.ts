@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { copyRows } from './copy-rows.ts';
+import { copyRows, type CopyChunk } from './copy-rows.ts';
 import {
   versionMessageId,
   type BatchRange,
@@ -169,9 +169,9 @@ export class BatchSource {
       participants AS (SELECT * FROM present UNION ALL SELECT * FROM extra)`;
   }
 
-  /** Streams a query's rows as raw field bytes through COPY, in this batch's snapshot (see copy-rows.ts). */
-  copy(sql: string, bindings: readonly Knex.RawBinding[]): AsyncGenerator<Buffer[][]> {
-    return copyRows(this.trx, sql, bindings);
+  /** Streams a query's rows (`width` columns) as raw field bytes through COPY, in this batch's snapshot (see copy-rows.ts). */
+  copy(sql: string, bindings: readonly Knex.RawBinding[], width: number): AsyncGenerator<CopyChunk> {
+    return copyRows(this.trx, sql, bindings, width);
   }
 
   /** The channels with activity in the batch, by creation then id. */

@@ -95,15 +95,21 @@ export class ZipEntryWriter {
 
   /** Appends bytes (copied: the caller may reuse them). */
   writeBytes(bytes: Buffer): void {
-    if (bytes.length > this.chunk.length - this.used) {
+    this.writeRange(bytes, 0, bytes.length);
+  }
+
+  /** Appends `source[start, end)` (copied, with no view of it made). */
+  writeRange(source: Buffer, start: number, end: number): void {
+    const length = end - start;
+    if (length > this.chunk.length - this.used) {
       this.pass();
-      if (bytes.length > CHUNK_BYTES) {
-        this.send(Buffer.from(bytes));
+      if (length > CHUNK_BYTES) {
+        this.send(Buffer.from(source.subarray(start, end)));
         return;
       }
     }
-    bytes.copy(this.chunk, this.used);
-    this.used += bytes.length;
+    source.copy(this.chunk, this.used, start, end);
+    this.used += length;
   }
 
   /** True when the compressor's queue is full: await `drain()` before writing much more. */
@@ -292,6 +298,10 @@ export class ZipStreamEntry {
 
   writeBytes(bytes: Buffer): void {
     this.writer.writeBytes(bytes);
+  }
+
+  writeRange(source: Buffer, start: number, end: number): void {
+    this.writer.writeRange(source, start, end);
   }
 
   get backlogged(): boolean {

@@ -1,21 +1,21 @@
 import type { Knex } from 'knex';
 import type { BatchSource } from '../source.ts';
 import { attachedCte, messageRecordsCte } from './records-sql.ts';
-import { csvSql } from './sql-text.ts';
+import { csvCellsSql, csvSql } from './sql-text.ts';
 
 const CRLF = `E'\\r\\n'`;
 
 /** Post Creation Time … Post Update Type (the first three cells, without the trailing comma). */
 const updateCells = `m.create_at || ',' || CASE WHEN m.update_type = '' THEN '' ELSE m.updated::text END || ',' || m.update_type`;
 /** User Id, User Email, Username of `uc` (a user without a row keeps its id and empty cells). */
-const userCells = (userId: string) => `${csvSql(`COALESCE(${userId}, '')`)} || COALESCE(uc.rest_cells, ',,')`;
+const userCells = (userId: string) => `COALESCE(uc.cells, ${csvSql(`COALESCE(${userId}, '')`)} || ',,')`;
 /** A row about a user and a channel with no post (already in, joined, left): its time and text. */
 const memberRow = (time: string, userId: string, text: string, type: string) =>
   `${time} || ',,,' || ch.cells || ',' || ${userCells(userId)} || ',,,,' || ${csvSql(text)} || ',' || ${type} || ',' || COALESCE(uc.user_type, 'user') || ',' || ${CRLF}`;
 /** A row of a message record, with its own Post Message and Post Type cells. */
 const messageRow = (message: string, type: string) =>
-  `${updateCells} || ',' || ch.cells || ',' || ${userCells('m.user_id')} || ',' || ${csvSql('m.mid')} || ',' || ${csvSql('m.edited_new')} || ',' ||
-   ${csvSql("COALESCE(m.root_id, '')")} || ',' || ${csvSql(message)} || ',' || ${csvSql(type)} || ',' || COALESCE(uc.user_type, 'user') || ',' ||
+  `${updateCells} || ',' || ch.cells || ',' || ${userCells('m.user_id')} || ',' || ${csvCellsSql(['m.mid', 'm.edited_new', "COALESCE(m.root_id, '')"])} || ',' ||
+   ${csvSql(message)} || ',' || ${csvSql(type)} || ',' || COALESCE(uc.user_type, 'user') || ',' ||
    ${csvSql("COALESCE(m.previews, '')")} || ${CRLF}`;
 /** "User <username> (<email>) <what>" (`what` is SQL). */
 const named = (what: string) => `'User ' || COALESCE(uc.username, '') || ' (' || COALESCE(uc.email, '') || ') ' || ${what}`;
@@ -37,7 +37,7 @@ export function csvDocumentSql(source: BatchSource): [string, Knex.RawBinding[]]
              CASE c.type WHEN 'P' THEN 'private' WHEN 'D' THEN 'direct' WHEN 'G' THEN 'group' ELSE 'public' END AS cells
       FROM active a LEFT JOIN channels c ON c.id = a.channel_id LEFT JOIN teams t ON t.id = c.team_id),
     uc AS MATERIALIZED (
-      SELECT id, email, username, ',' || ${csvSql("COALESCE(email, '')")} || ',' || ${csvSql("COALESCE(username, '')")} AS rest_cells,
+      SELECT id, email, username, ${csvSql('id')} || ',' || ${csvSql("COALESCE(email, '')")} || ',' || ${csvSql("COALESCE(username, '')")} AS cells,
              CASE WHEN is_bot THEN 'bot' ELSE 'user' END AS user_type
       FROM users WHERE id IN (SELECT user_id FROM participants)),
     ${messageRecordsCte(source)},

@@ -20,8 +20,8 @@ const COUNTED = new Map<number, (keyof BatchCounts)[]>([
 ]);
 
 /** An attachment row's JSON (records-sql.ts) into the runner's attachment queue. */
-function queueAttachment(ctx: FormatContext, json: Buffer): void {
-  const a = JSON.parse(json.toString('utf8')) as Record<string, string | number>;
+function queueAttachment(ctx: FormatContext, json: string): void {
+  const a = JSON.parse(json) as Record<string, string | number>;
   const file: ExportFile = {
     id: String(a.id), name: String(a.name), path: String(a.path), size: Number(a.size), mimeType: String(a.mime_type),
     sha256: String(a.sha256), createAt: Number(a.create_at), deleteAt: Number(a.delete_at),
@@ -37,14 +37,17 @@ function queueAttachment(ctx: FormatContext, json: Buffer): void {
  */
 export async function copyDocument(ctx: FormatContext, out: ZipStreamEntry, [sql, bindings]: [string, Knex.RawBinding[]]): Promise<void> {
   const { counts } = ctx;
-  for await (const rows of ctx.source.copy(sql, bindings)) {
-    for (const [kind, body] of rows) {
-      if (kind[0] === ATTACHMENT) {
-        queueAttachment(ctx, body);
+  for await (const { data, spans, rows } of ctx.source.copy(sql, bindings, 2)) {
+    for (let r = 0; r < rows; r++) {
+      const kind = data[spans[4 * r]];
+      const start = spans[4 * r + 2];
+      const end = spans[4 * r + 3];
+      if (kind === ATTACHMENT) {
+        queueAttachment(ctx, data.toString('utf8', start, end));
         continue;
       }
-      for (const key of COUNTED.get(kind[0]) ?? NOTHING) counts[key]++;
-      out.writeBytes(body);
+      for (const key of COUNTED.get(kind) ?? NOTHING) counts[key]++;
+      out.writeRange(data, start, end);
     }
     if (out.backlogged) await out.drain();
   }

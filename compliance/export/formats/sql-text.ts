@@ -28,3 +28,12 @@ export function csvSql(expr: string): string {
   const neutral = `CASE WHEN ${expr} ~ E'^[=+\\\\-@\\t\\r]' THEN '''' || ${expr} ELSE ${expr} END`;
   return `CASE WHEN ${expr} ~ E'^[=+\\\\-@\\t\\r]|[",\\r\\n]' THEN (SELECT CASE WHEN t ~ E'[",\\r\\n]' THEN '"' || replace(t, '"', '""') || '"' ELSE t END FROM (SELECT ${neutral} AS t) n) ELSE ${expr} END`;
 }
+
+/**
+ * SQL for cells that are nearly always plain (ids, type names): one test over all of them, and
+ * csvSql for each only when some character could need it; joined with commas.
+ */
+export function csvCellsSql(exprs: string[]): string {
+  const plain = exprs.join(" || ',' || ");
+  return `CASE WHEN (${exprs.join(' || ')}) ~ E'[=+@\\t\\r",\\n-]' THEN ${exprs.map(csvSql).join(" || ',' || ")} ELSE ${plain} END`;
+}
