@@ -20,13 +20,8 @@ interface Entry {
   expiresAt: number;
 }
 
-/**
- * Authorization inputs (a channel and the actor's memberships) for hot read paths, for a minute.
- * Membership and role changes publish events that drop the affected entries at once, on every node
- * (the bus hears other nodes' events through the cluster relay); the TTL bounds anything else. Only
- * the permission decision uses it: counters shown to clients are read fresh.
- */
-export class ChannelAccessCache {
+/** The entries of every `ChannelAccessCache` made for one event bus (one server). */
+class AccessEntries {
   // By channel, then user: a channel's event drops its entries without scanning the others.
   private readonly byChannel = new Map<string, Map<string, Entry>>();
   private size = 0;
@@ -55,7 +50,6 @@ export class ChannelAccessCache {
     this.size = 0;
   }
 
-  /** Like `authorizeChannel`, served from memory when a fresh entry exists. */
   async authorize(db: Knex, actor: Actor, channelId: string, permission: Permission): Promise<ChannelAccess> {
     const now = Date.now();
     let entry = this.byChannel.get(channelId)?.get(actor.userId);
@@ -78,5 +72,30 @@ export class ChannelAccessCache {
     if (!entries) this.byChannel.set(channelId, (entries = new Map()));
     if (!entries.has(userId)) this.size++;
     entries.set(userId, entry);
+  }
+}
+
+const shared = new WeakMap<EventBus, AccessEntries>();
+
+/**
+ * Authorization inputs (a channel and the actor's memberships) for hot read paths, for a minute.
+ * Membership and role changes publish events that drop the affected entries at once, on every node
+ * (the bus hears other nodes' events through the cluster relay); the TTL bounds anything else. Only
+ * the permission decision uses it: counters shown to clients are read fresh. Every cache made for one
+ * bus shares its entries, so the stats and view requests of a channel switch find the access its page
+ * load (posts routes) just read.
+ */
+export class ChannelAccessCache {
+  private readonly entries: AccessEntries;
+
+  constructor(events: EventBus) {
+    let entries = shared.get(events);
+    if (!entries) shared.set(events, (entries = new AccessEntries(events)));
+    this.entries = entries;
+  }
+
+  /** Like `authorizeChannel`, served from memory when a fresh entry exists. */
+  authorize(db: Knex, actor: Actor, channelId: string, permission: Permission): Promise<ChannelAccess> {
+    return this.entries.authorize(db, actor, channelId, permission);
   }
 }
