@@ -31,10 +31,11 @@ ${i}<CorporateEmailID>' || COALESCE(u.email_x, '') || '</CorporateEmailID>
 
 /**
  * The batch's Actiance document body, rendered by PostgreSQL in document order, one element per row
- * (kind, text; sql-document.ts): the same conversations, elements and order as the format's reference writer, but
- * without a row object per message in this process, which only copies the bytes into the zip. Sort
- * keys: channel (creation, id), section (header, entered, messages, transfers started, ended, left,
- * end), then each section's own order; emails compare by code point, as the reference's sort does.
+ * (kind, text; sql-document.ts), with no row object per message in the exporter, which only copies
+ * the bytes into the zip. Sort keys: channel (creation, id), section (header, entered, messages,
+ * transfers started, ended, left, end), then each section's own order. Participants sort by time,
+ * then email by code point (the golden files were written by a JavaScript sort), then as membership
+ * history lists them.
  */
 export function actianceDocumentSql(source: BatchSource): [string, Knex.RawBinding[]] {
   const [ctes, bindings] = source.rangeCtes();
