@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Knex } from 'knex';
 import type { JobContext, JobOutcome } from '../../retention-jobs/index.ts';
+import { openPurgeConnection } from '../../retention-jobs/retention/low-priority.ts';
 import { NotFoundError } from '../../server/lib/errors.ts';
 import type { Services } from '../../server/services.ts';
 import { version } from '../../server/lib/version.ts';
@@ -126,9 +127,9 @@ async function openStored(services: Services, postId: string, file: ExportFile, 
  * its detached signature, then moves the zip into place. Nothing is recorded yet: the caller commits
  * the batch row and the cursor together.
  */
-async function writeBatch(ctx: JobContext, state: ExportState, seq: number, data: ExportJobData, storage: ExportStorage, key: ExportKey): Promise<WrittenBatch> {
+async function writeBatch(ctx: JobContext, db: Knex, state: ExportState, seq: number, data: ExportJobData, storage: ExportStorage, key: ExportKey): Promise<WrittenBatch> {
   const { services, job } = ctx;
-  const { db, config } = services;
+  const { config } = services;
   const tempDir = storage.tempDir();
   const tempFile = path.join(tempDir, `${job.id}-${seq}-${crypto.randomBytes(4).toString('hex')}.zip`);
   const pause = () => (config.exportStepDelayMs ? sleep(config.exportStepDelayMs, ctx.signal) : Promise.resolve());
@@ -243,10 +244,24 @@ async function exportAllBatches(ctx: JobContext): Promise<JobOutcome> {
       data: { start_time: String(Math.max(0, start.updateAt + 1)), end_time: String(endTime), total_posts: String(total) },
     });
   }
+  // Batches are read and rendered by PostgreSQL, most of an export's CPU: on a connection of their own
+  // whose local backend runs at the lowest priority, so live requests keep their latency.
+  const reader = openPurgeConnection(db, logger, 'custodian-export');
+  try {
+    return await exportFrom(ctx, reader.db, state, data, storage, key);
+  } finally {
+    await reader.close();
+  }
+}
+
+async function exportFrom(ctx: JobContext, reader: Knex, initial: ExportState, data: ExportJobData, storage: ExportStorage, key: ExportKey): Promise<JobOutcome> {
+  const { services, job } = ctx;
+  const { config, logger } = services;
+  let state = initial;
   while (true) {
     ctx.throwIfStopped();
     const seq = state.seq + 1;
-    const batch = await writeBatch(ctx, state, seq, data, storage, key);
+    const batch = await writeBatch(ctx, reader, state, seq, data, storage, key);
     if (config.exportStepDelayMs) await sleep(config.exportStepDelayMs, ctx.signal);
     const done = state.done + batch.counts.posts;
     const totals = addCounts(state.totals, batch.counts);

@@ -47,8 +47,11 @@ export interface PurgeConnection {
   close(): Promise<void>;
 }
 
-/** Opens a one-connection pool like `db`'s, its backend reniced when it runs on this host. */
-export function openPurgeConnection(db: Knex, logger: Logger): PurgeConnection {
+/**
+ * Opens a one-connection pool like `db`'s, its backend reniced when it runs on this host. The
+ * compliance export reads its batches through one too (named `custodian-export`).
+ */
+export function openPurgeConnection(db: Knex, logger: Logger, applicationName = 'custodian-retention'): PurgeConnection {
   const base = db.client.config as Knex.Config;
   const connection = base.connection as Knex.PgConnectionConfig;
   const local = process.platform === 'linux' && connectsLocally(base.connection);
@@ -56,7 +59,7 @@ export function openPurgeConnection(db: Knex, logger: Logger): PurgeConnection {
   const purgeDb = knexFactory({
     ...base,
     // knex keeps the password as a hidden property of its connection settings: copied by name.
-    connection: { ...connection, ...(connection.password === undefined ? {} : { password: connection.password }), application_name: 'custodian-retention' },
+    connection: { ...connection, ...(connection.password === undefined ? {} : { password: connection.password }), application_name: applicationName },
     pool: {
       min: 0,
       max: 1,
@@ -73,7 +76,7 @@ export function openPurgeConnection(db: Knex, logger: Logger): PurgeConnection {
               }
             } catch (err) {
               // Not permitted (another user's process without privileges): the pause rule alone throttles.
-              logger.warn({ err }, 'retention could not lower the priority of its database backend');
+              logger.warn({ err, application_name: applicationName }, 'could not lower the priority of a background database backend');
             }
             done(null, conn);
           },
