@@ -115,6 +115,19 @@ try {
   await count('POST /channels/direct (new)', (run) => call('POST', '/api/v4/channels/direct', [me, world.userIds[10 + run]]));
   const open = ((await call('GET', `/api/v4/teams/${team}/channels?page=0&per_page=200`)) as { id: string }[]).filter((c) => !channels.some((m) => m.id === c.id));
   await count('POST /channels/:id/members (join)', (run) => call('POST', `/api/v4/channels/${open[run].id}/members`, { user_id: me }));
+  // view_global_threads, update_thread_read (the caller follows the thread it replied to above)
+  const threadsPath = `/api/v4/users/me/teams/${team}/threads`;
+  await measure('GET /users/:id/teams/:id/threads', 'GET', `${threadsPath}?per_page=25&extended=false`);
+  const followed = ((await call('GET', `${threadsPath}?per_page=1`)) as { threads: { id: string }[] }).threads[0];
+  if (followed) await count('PUT /users/:id/teams/:id/threads/:id/read/:ts', () => call('PUT', `${threadsPath}/${followed.id}/read/${Date.now()}`));
+  // upsert_draft, delete_draft
+  await count('POST /drafts', (run) => call('POST', '/api/v4/drafts', { channel_id: channel.id, message: `draft ${run}` }));
+  await count('DELETE /users/:id/channels/:id/drafts', async (run) => {
+    await call('POST', '/api/v4/drafts', { channel_id: channel.id, message: `to delete ${run}` });
+    await settle();
+    statements.length = 0;
+    await call('DELETE', `/api/v4/users/me/channels/${channel.id}/drafts`);
+  });
   // logout_login (argon2 dominates; counted for completeness)
   const username = world.usernames[0];
   await count('POST /users/login', () => send('POST', '/api/v4/users/login', { login_id: username, password: world.password }, ''));
