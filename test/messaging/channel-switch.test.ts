@@ -1,6 +1,7 @@
 import { expect } from 'chai';
-import { bootApp, request, type TestApp } from '../support/app.ts';
-import { makeChannel, makeTeam, makeUser, type TestUser } from '../support/factories.ts';
+import { request, type TestApp } from '../support/app.ts';
+import { makeChannel, makeUser, type TestUser } from '../support/factories.ts';
+import { bootWithTwoTeammates } from '../support/teammates.ts';
 
 // A channel switch (view, stats) and reopening a direct channel are answered from memory or in one
 // statement; these pin down that what a user sees and may do still changes the moment their
@@ -11,12 +12,7 @@ describe('channel switch: view, stats, direct channels and the caller', () => {
   let bob: TestUser;
   let teamId: string;
 
-  before(async () => {
-    app = await bootApp();
-    alice = await makeUser(app);
-    bob = await makeUser(app);
-    teamId = (await makeTeam(app.ownerDb, { members: [alice.user, bob.user] })).id;
-  });
+  before(async () => ({ app, alice, bob, teamId } = await bootWithTwoTeammates()));
   after(async () => app.close());
 
   const view = (who: TestUser, channelId: string) => request(app, 'POST', '/api/v4/channels/members/me/view', { token: who.token, body: { channel_id: channelId } });

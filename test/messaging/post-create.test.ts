@@ -1,7 +1,8 @@
 import { expect } from 'chai';
-import { bootApp, type TestApp } from '../support/app.ts';
+import type { TestApp } from '../support/app.ts';
 import { client4, statusOf } from '../support/client.ts';
-import { makeChannel, makeTeam, makeUser, type TestUser } from '../support/factories.ts';
+import { makeChannel, type TestUser } from '../support/factories.ts';
+import { bootWithTwoTeammates } from '../support/teammates.ts';
 
 // The write path of a post is one statement that re-checks what a cached access decision assumed.
 // These tests change the database behind the server's back (no event, so caches stay stale) and
@@ -12,12 +13,7 @@ describe('creating a post', () => {
   let bob: TestUser;
   let teamId: string;
 
-  before(async () => {
-    app = await bootApp();
-    alice = await makeUser(app, { username: 'alice-writer' });
-    bob = await makeUser(app, { username: 'bob-reader' });
-    teamId = (await makeTeam(app.ownerDb, { members: [alice.user, bob.user] })).id;
-  });
+  before(async () => ({ app, alice, bob, teamId } = await bootWithTwoTeammates({ alice: 'alice-writer', bob: 'bob-reader' })));
   after(async () => app.close());
 
   const member = (channelId: string, userId: string) => app.ownerDb('channel_members').where({ channel_id: channelId, user_id: userId }).first();

@@ -1,7 +1,8 @@
 import { expect } from 'chai';
-import { bootApp, type TestApp } from '../support/app.ts';
+import type { TestApp } from '../support/app.ts';
 import { client4 } from '../support/client.ts';
-import { makeChannel, makeTeam, makeUser, type TestUser } from '../support/factories.ts';
+import { makeChannel, type TestUser } from '../support/factories.ts';
+import { bootWithTwoTeammates } from '../support/teammates.ts';
 
 // Joins, leaves, adds and removals leave Mattermost's system posts in the channel, which clients
 // render from the type and props (and combine into "alice and bob joined the channel").
@@ -11,12 +12,7 @@ describe('system posts for channel membership', () => {
   let bob: TestUser;
   let teamId: string;
 
-  before(async () => {
-    app = await bootApp();
-    alice = await makeUser(app, { username: 'alice-sys' });
-    bob = await makeUser(app, { username: 'bob-sys' });
-    teamId = (await makeTeam(app.ownerDb, { members: [alice.user, bob.user] })).id;
-  });
+  before(async () => ({ app, alice, bob, teamId } = await bootWithTwoTeammates({ alice: 'alice-sys', bob: 'bob-sys' })));
   after(async () => app.close());
 
   const systemPosts = async (token: string, channelId: string) => {
