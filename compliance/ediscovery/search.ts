@@ -184,7 +184,8 @@ function markup(headline: string): string {
     .replaceAll(MARK_END, '</mark>');
 }
 
-interface HitRow {
+/** The columns every row of `hitsSql` carries: one version of one post. */
+export interface HitVersionRow {
   post_id: string;
   version_id: string;
   message: string;
@@ -196,8 +197,11 @@ interface HitRow {
   user_id: string;
   channel_id: string;
   root_id: string;
-  is_pinned: boolean;
   file_ids: string[];
+}
+
+interface HitRow extends HitVersionRow {
+  is_pinned: boolean;
   total: string;
   headline: string | null;
   username: string | null;

@@ -2,25 +2,12 @@
 // hold covers), oldest first, each post's prior versions before its current state, with what an
 // EML and a load file row need (people, channel, team, participants at the time, files).
 import type { Knex } from 'knex';
-import { hitsSql, type ResolvedSearch } from '../search.ts';
+import { hitsSql, type HitVersionRow, type ResolvedSearch } from '../search.ts';
 import type { ExportItem, ItemFile, Person } from './eml.ts';
 
 const FETCH_ROWS = 500;
 
-interface HitRow {
-  post_id: string;
-  version_id: string;
-  message: string;
-  create_at: string;
-  version_at: string;
-  replaced_at: string;
-  edit_at: string;
-  delete_at: string;
-  user_id: string;
-  channel_id: string;
-  root_id: string;
-  file_ids: string[];
-}
+type HitRow = HitVersionRow;
 
 /** Everything about one post the native JSONL keeps: its row, every version, every reaction, its files. */
 export interface NativePost {
