@@ -3,7 +3,7 @@
 // X- headers so every EML leads back to its post.
 import crypto from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { headerText } from '../../export/formats/eml.ts';
+import { base64Lines, headerText } from '../../export/formats/eml.ts';
 
 export interface Person {
   id: string;
@@ -62,20 +62,6 @@ function filenameParams(name: string): string {
 
 function base64Text(text: string): string {
   return (Buffer.from(text, 'utf8').toString('base64').match(/.{1,76}/g) ?? []).join('\r\n') + '\r\n';
-}
-
-/** Base64 lines of 76 characters from a stream (chunks re-cut at multiples of 57 bytes). */
-async function* base64Lines(source: Readable): AsyncGenerator<string> {
-  let carry: Buffer = Buffer.alloc(0);
-  for await (const chunk of source) {
-    const data = carry.length ? Buffer.concat([carry, chunk as Buffer]) : (chunk as Buffer);
-    const whole = data.length - (data.length % 57);
-    carry = data.subarray(whole);
-    let out = '';
-    for (let i = 0; i < whole; i += 57) out += data.subarray(i, i + 57).toString('base64') + '\r\n';
-    if (out) yield out;
-  }
-  if (carry.length) yield carry.toString('base64') + '\r\n';
 }
 
 function subjectOf(item: ExportItem): string {

@@ -57,7 +57,7 @@ function duration(ms: number): string {
 }
 
 /** Base64 lines of 76 characters from a stream (chunks re-cut at multiples of 57 bytes). */
-async function* base64Lines(source: Readable): AsyncGenerator<string> {
+export async function* base64Lines(source: Readable): AsyncGenerator<string> {
   let carry: Buffer = Buffer.alloc(0);
   for await (const chunk of source) {
     const data = carry.length ? Buffer.concat([carry, chunk as Buffer]) : (chunk as Buffer);
