@@ -41,7 +41,8 @@ export const defaultHubSettings: HubSettings = {
   slowBytes: 256 * 1024,
   maxBufferedBytes: 4 * 1024 * 1024,
   membershipTtlMs: 60_000,
-  membershipCacheSize: 5_000,
+  // Direct and group messages are channels too: an organisation of 10,000 people has tens of thousands.
+  membershipCacheSize: 50_000,
   maxQueuedEvents: 50_000,
 };
 

@@ -14,9 +14,18 @@ const BURST_CHARS = 1024 * 1024;
 /** Told when an event has been written to every recipient: its name, ms since it was queued, frames written. */
 export type DeliveryObserver = (event: string, lagMs: number, frames: number) => void;
 
+/** An event waiting for delivery: when it was queued (performance.now) and its audience, looked up at enqueue. */
+interface Queued {
+  event: ServerEvent;
+  queuedAt: number;
+  audience?: Members | Promise<Members>;
+}
+
 /**
  * Delivers events to connections, one at a time in publish order (a membership lookup may wait for
- * the database, and later events must not overtake it).
+ * the database, and later events must not overtake it). Each event's audience is looked up when it is
+ * queued, not when its turn comes: lookups that miss the cache run side by side, so a burst of events
+ * for uncached channels waits for about one query rather than one query after another.
  *
  * Mattermost's rules: `broadcast.user_id` → that user's connections; else `channel_id` → current
  * channel members; else `team_id` → current team members; else every connection. `omit_users` always
@@ -29,8 +38,7 @@ export class EventRouter {
   private readonly logger: Logger;
   private readonly maxQueued: number;
   private readonly onDelivered?: DeliveryObserver;
-  /** Events with the time (performance.now) they were queued, for the lag metric. */
-  private queue: [ServerEvent, number][] = [];
+  private queue: Queued[] = [];
   /** Frames written for the event being routed. */
   private frames = 0;
   private dispatching = false;
@@ -55,7 +63,10 @@ export class EventRouter {
       this.logger.warn({ event: event.event }, 'websocket event queue full: event dropped');
       return;
     }
-    this.queue.push([event, performance.now()]);
+    const audience = this.audienceOf(event);
+    // A lookup that fails is reported when the event's turn comes; until then it must not count as unhandled.
+    if (audience instanceof Promise) audience.catch(() => undefined);
+    this.queue.push({ event, queuedAt: performance.now(), audience });
     if (!this.dispatching) void this.dispatch();
   }
 
@@ -72,12 +83,12 @@ export class EventRouter {
   private async dispatch(): Promise<void> {
     this.dispatching = true;
     try {
-      let item: [ServerEvent, number] | undefined;
+      let item: Queued | undefined;
       while ((item = this.queue.shift())) {
-        const [event, queuedAt] = item;
+        const { event, queuedAt } = item;
         try {
           this.frames = 0;
-          const waiting = this.route(event);
+          const waiting = this.route(item);
           if (waiting) await waiting;
           this.onDelivered?.(event.event, performance.now() - queuedAt, this.frames);
         } catch (err) {
@@ -94,14 +105,22 @@ export class EventRouter {
     }
   }
 
-  private route(event: ServerEvent): Promise<void> | undefined {
+  /** The channel or team members an event goes to (cached, or a lookup under way); undefined for the other broadcasts. */
+  private audienceOf(event: ServerEvent): Members | Promise<Members> | undefined {
+    const broadcast = event.broadcast ?? {};
+    if (broadcast.user_id) return undefined;
+    if (broadcast.channel_id) return this.members.channel(broadcast.channel_id);
+    if (broadcast.team_id) return this.members.team(broadcast.team_id);
+    return undefined;
+  }
+
+  private route({ event, audience }: Queued): Promise<void> | undefined {
     const broadcast = event.broadcast ?? {};
     if (broadcast.user_id) {
       this.deliver(event, this.index.forUser(broadcast.user_id));
       return undefined;
     }
-    if (broadcast.channel_id) return this.toMembers(event, this.members.channel(broadcast.channel_id));
-    if (broadcast.team_id) return this.toMembers(event, this.members.team(broadcast.team_id));
+    if (audience) return this.toMembers(event, audience);
     this.deliver(event, this.index.all());
     return undefined;
   }
