@@ -20,7 +20,11 @@ export interface DeliveryLimits {
  * Memory matters (tens of thousands per process): the replay ring holds references to event heads
  * shared by every recipient, not copies.
  */
+let serials = 0;
+
 export class Connection {
+  /** A number fixed for the connection's life (spreads per-connection timers such as pings). */
+  readonly serial = serials++;
   id: string;
   readonly userId: string;
   sessionId: string;
