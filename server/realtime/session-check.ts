@@ -26,8 +26,3 @@ export async function liveSessions(db: Knex, sessionIds: string[], policy: Sessi
   }
   return live;
 }
-
-/** Records client activity on a session at most once a minute (idle timeouts are measured in minutes). */
-export async function touchSession(db: Knex, sessionId: string, now: number): Promise<void> {
-  await db('sessions').where({ id: sessionId }).where('last_activity_at', '<', now - 60_000).update({ last_activity_at: now });
-}

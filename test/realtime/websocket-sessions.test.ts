@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { sessionActivity } from '../../server/auth/session-activity.ts';
 import { createSession, hashToken, revokeAllSessions, revokeSession } from '../../server/auth/sessions.ts';
 import { newId } from '../../server/lib/ids.ts';
 import { bootApp, type TestApp } from '../support/app.ts';
@@ -95,6 +96,21 @@ describe('WebSocket: idle timeouts and personal access tokens', () => {
     expect((await a.closed).code).to.equal(1008);
     expect(b.ws.readyState).to.equal(b.ws.OPEN);
     b.close();
+  });
+
+  it('keeps a session alive while its socket reports activity (user_update_active_status), written in a batch', async () => {
+    const user = await makeUser(app);
+    const socket = await connect(app, user.token);
+    const longAgo = Date.now() - 31 * 60_000;
+    await app.ownerDb('sessions').where({ user_id: user.user.id }).update({ last_activity_at: longAgo });
+    const reply = await socket.request('user_update_active_status', { user_is_active: true, manual: false });
+    expect(reply.status).to.equal('OK');
+    await sessionActivity.flush();
+    const row = await app.ownerDb('sessions').where({ user_id: user.user.id }).first('last_activity_at');
+    expect(Number(row.last_activity_at)).to.be.greaterThan(longAgo + 30 * 60_000);
+    expect(await app.services.realtime.revalidateSessions()).to.equal(0);
+    expect(socket.ws.readyState).to.equal(socket.ws.OPEN);
+    socket.close();
   });
 
   it('closes the socket of a session made from a personal access token once the token is deactivated', async () => {
