@@ -10,6 +10,7 @@ import { wrkAvailable, wrkGet } from './lib/wrk.ts';
 import { seed } from './lib/seed.ts';
 import { startBenchServer } from './lib/server.ts';
 import { machine, since, writeResults } from './lib/stats.ts';
+import { describeStorage, postsStorage } from './lib/storage.ts';
 
 const { values } = parseArgs({
   options: {
@@ -69,22 +70,14 @@ try {
     console.log('raw keyset read of 60 posts, same concurrency', raw);
   }
 
-  // Storage: posts table with its indexes and TOAST, per million posts.
+  // Storage: posts table with its indexes and TOAST, per million posts (bench/storage.ts compares
+  // live-inserted with rebuilt indexes on realistic text).
   const owner = new pg.Client(server.owner());
   await owner.connect();
-  // As autovacuum would have by now: moves the GIN index's pending list into the index proper (up to
-  // 4 MB of uncompressed entries that would otherwise inflate small runs).
-  await owner.query('VACUUM ANALYZE posts');
-  const size = Number((await owner.query("SELECT pg_total_relation_size('posts') AS b")).rows[0].b);
-  results.db_bytes_per_million_posts = Math.round((size / posts) * 1e6);
-  results.db_gib_per_million_posts = Math.round((size / posts) * 1e6 / 2 ** 30 * 1000) / 1000;
-  // Where the bytes are: heap, TOAST and each index, per post.
-  const parts = await owner.query(`SELECT 'heap' AS part, pg_relation_size('posts') AS b
-    UNION ALL SELECT 'toast', pg_total_relation_size(reltoastrelid) FROM pg_class WHERE oid = 'posts'::regclass AND reltoastrelid <> 0
-    UNION ALL SELECT indexrelid::regclass::text, pg_relation_size(indexrelid) FROM pg_index WHERE indrelid = 'posts'::regclass`);
-  results.db_bytes_per_post = Object.fromEntries(parts.rows.map((r: { part: string; b: string }) => [r.part, Math.round(Number(r.b) / posts)]));
-  console.log('bytes per post', results.db_bytes_per_post);
-  console.log(`posts table incl. indexes: ${(results.db_gib_per_million_posts as number).toFixed(3)} GiB per million posts (target <= 0.75)`);
+  const storage = await postsStorage(owner, posts);
+  Object.assign(results, { db_bytes_per_million_posts: storage.bytes_per_million_posts, db_gb_per_million_posts: storage.gb_per_million_posts, db_gib_per_million_posts: storage.gib_per_million_posts, db_bytes_per_post: storage.bytes_per_post });
+  console.log('bytes per post', storage.bytes_per_post);
+  console.log(`posts table: ${describeStorage(storage)}`);
 
   // Write path vs raw single-row INSERT, sequential and concurrent, same machine, same run.
   await owner.query('CREATE TABLE bench_raw_posts (LIKE posts INCLUDING ALL)');

@@ -39,7 +39,7 @@ const benchmarks: Benchmark[] = [
       { label: 'GET posts p99 (paced)', path: 'get_posts_per_page_60.paced_25ms_think_time.p99', unit: 'ms', target: '≤ 20 ms' },
       { label: 'GET posts throughput ÷ raw keyset read', path: 'get_posts_ratio_to_raw_rps' },
       { label: 'post create ÷ raw INSERT (16 concurrent)', path: 'post_create.concurrent_16.ratio_api_to_raw_throughput' },
-      { label: 'database per million posts', path: 'db_gib_per_million_posts', unit: 'GiB', target: '≤ 0.75 GB' },
+      { label: 'database per million posts', path: 'db_gb_per_million_posts', unit: 'GB', target: '≤ 0.75 GB' },
     ],
   },
   {

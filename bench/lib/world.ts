@@ -17,6 +17,12 @@ export interface WorldOptions {
   messagePool: number;
   /** Spread posts over this many days before now (search uses dates). */
   days: number;
+  /**
+   * Keep the posts table's indexes during the load and insert in time order on one connection, so
+   * every index fills its pages the way posts created one at a time do (split pages, a GIN pending
+   * list); by default indexes are rebuilt after the load, which packs them tighter than production.
+   */
+  liveIndexes?: boolean;
   log?: (line: string) => void;
 }
 
@@ -40,7 +46,7 @@ const sqlId = (expr: string) => `substr(md5(${expr}), 1, 26)`;
  * Seeds users, teams, channels (a few big ones per team, many small ones; one in five private),
  * memberships, and posts with realistic text and sizes (1 in 10 a reply in its channel) at COPY
  * speed: set-based SQL inside PostgreSQL, the posts table's secondary indexes (including the
- * full-text GIN index) dropped during the load and rebuilt after it.
+ * full-text GIN index) dropped during the load and rebuilt after it (unless `liveIndexes`).
  */
 export async function seedWorld(owner: pg.ClientConfig, options: Partial<WorldOptions> = {}): Promise<World> {
   const o = { ...defaultWorld, ...options };
@@ -124,13 +130,13 @@ export async function seedWorld(owner: pg.ClientConfig, options: Partial<WorldOp
         await client.query('ANALYZE bench_members; ANALYZE bench_channels; ANALYZE bench_messages');
       });
       const memberChannels = Number((await client.query('SELECT count(*) AS n FROM bench_channels')).rows[0].n);
-      const indexes = (await client.query("SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() AND tablename = 'posts' AND indexname NOT IN (SELECT conname FROM pg_constraint)")).rows as { indexname: string; indexdef: string }[];
+      const indexes = o.liveIndexes ? [] : (await client.query("SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() AND tablename = 'posts' AND indexname NOT IN (SELECT conname FROM pg_constraint)")).rows as { indexname: string; indexdef: string }[];
       await step('posts', async () => {
         for (const ix of indexes) await client.query(`DROP INDEX ${ix.indexname}`);
         const spacing = Math.max(1, Math.floor((o.days * 86_400_000) / o.posts));
         // Computing the full-text tsvector (a generated column) is most of the cost: two connections
-        // insert chunks side by side so both cores work.
-        const chunk = 250_000;
+        // insert chunks side by side so both cores work (one, in time order, when indexes are live).
+        const chunk = o.liveIndexes ? 50_000 : 250_000;
         let next = 1;
         const worker = async () => {
           const c = new pg.Client(owner);
@@ -161,7 +167,7 @@ export async function seedWorld(owner: pg.ClientConfig, options: Partial<WorldOp
             await c.end();
           }
         };
-        await Promise.all([worker(), worker()]);
+        await Promise.all(o.liveIndexes ? [worker()] : [worker(), worker()]);
       });
       await step('counters', async () => {
         await client.query(
