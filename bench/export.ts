@@ -8,6 +8,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
+import { processTicks, sampleBackendCpu } from './lib/backend-cpu.ts';
 import { analyseProfiles } from './lib/profile.ts';
 import { seed } from './lib/seed.ts';
 import { startBenchServer } from './lib/server.ts';
@@ -38,11 +39,25 @@ const root = path.resolve(import.meta.dirname, '..');
 if (!wrkAvailable()) throw new Error('wrk is needed for the latency figures: apt-get install wrk');
 // The API server runs no jobs: the export runs in its own process, as a worker node would.
 const server = await startBenchServer({ CUSTODIAN_JOB_ROLE: 'none' });
+// Finds the export's backend (by its application name) for its CPU time.
+const monitor = new pg.Client(server.owner());
+await monitor.connect();
 const results: Record<string, unknown> = { machine: machine(), posts, channels, members_per_channel: Number(values.members), batch_size: 10_000 };
 
-/** Runs `custodian export run` and samples its resident memory until it exits. */
-async function exportRun(format: string, profileDir?: string): Promise<{ seconds: number; peak_rss_mib: number; exit: number | null; output: string }> {
+interface ExportRun {
+  seconds: number;
+  peak_rss_mib: number;
+  /** CPU seconds of the export process (Node) and of its batch connection's PostgreSQL backend. */
+  node_cpu_seconds: number;
+  backend_cpu_seconds: number;
+  exit: number | null;
+  output: string;
+}
+
+/** Runs `custodian export run` and samples its resident memory and CPU time until it exits. */
+async function exportRun(format: string, profileDir?: string): Promise<ExportRun> {
   const started = performance.now();
+  const backendCpu = sampleBackendCpu(monitor, 'custodian-export');
   const nodeOptions = profileDir ? `${process.env.NODE_OPTIONS ?? ''} --cpu-prof --cpu-prof-dir=${profileDir}` : process.env.NODE_OPTIONS;
   const child = spawn(path.join(root, 'bin', 'custodian'), ['export', 'run', '--format', format, '--from', '0'], {
     env: { ...process.env, CUSTODIAN_DATA_DIR: server.dataDir, CUSTODIAN_LOG_LEVEL: 'warn', ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}) },
@@ -52,7 +67,9 @@ async function exportRun(format: string, profileDir?: string): Promise<{ seconds
   child.stdout!.on('data', (d) => (output += d));
   child.stderr!.on('data', (d) => (output += d));
   let peak = 0;
+  let ticks = 0;
   const sample = () => {
+    ticks = processTicks(child.pid!) ?? ticks;
     try {
       const status = fs.readFileSync(`/proc/${child.pid}/status`, 'utf8');
       peak = Math.max(peak, Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024);
@@ -63,7 +80,8 @@ async function exportRun(format: string, profileDir?: string): Promise<{ seconds
   const timer = setInterval(sample, 50);
   const exit = await new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   clearInterval(timer);
-  return { seconds: Math.round(since(started) / 100) / 10, peak_rss_mib: Math.round(peak), exit, output };
+  const seconds = Math.round(since(started) / 100) / 10;
+  return { seconds, peak_rss_mib: Math.round(peak), node_cpu_seconds: ticks / 100, backend_cpu_seconds: await backendCpu.stop(), exit, output };
 }
 
 /**
@@ -74,11 +92,14 @@ async function rawCopySeconds(): Promise<number> {
   const client = new pg.Client(server.owner());
   await client.connect();
   try {
+    const pid = Number((await client.query('SELECT pg_backend_pid() AS pid')).rows[0].pid);
+    const ticks = processTicks(pid) ?? 0;
     const started = performance.now();
     const stream = client.query(copyTo('COPY (SELECT p.* FROM posts p ORDER BY update_at, id) TO STDOUT'));
     let bytes = 0;
     for await (const chunk of stream) bytes += (chunk as Buffer).length;
     results.raw_copy_mib = Math.round(bytes / 2 ** 20);
+    results.raw_copy_backend_cpu_seconds = ((processTicks(pid) ?? ticks) - ticks) / 100;
     return Math.round(since(started) / 100) / 10;
   } finally {
     await client.end();
@@ -110,7 +131,7 @@ try {
 
   for (const format of values.formats.split(',')) {
     const copySeconds = await rawCopySeconds();
-    let quiet: Awaited<ReturnType<typeof exportRun>> | undefined;
+    let quiet: ExportRun | undefined;
     if (values['quiet-run']) {
       quiet = await exportRun(format);
       if (quiet.exit !== 0) throw new Error(`export ${format} failed:\n${quiet.output}`);
@@ -130,8 +151,12 @@ try {
       .filter((e) => e.isFile() && e.name.endsWith('.zip')).length;
     results[`export_${format}`] = {
       seconds: run.seconds, peak_rss_mib: run.peak_rss_mib, target: '<= 30 s, <= 256 MiB',
-      raw_copy_seconds: copySeconds, ratio_to_raw_copy: Math.round((run.seconds / copySeconds) * 10) / 10,
-      ...(quiet ? { quiet_seconds: quiet.seconds, quiet_peak_rss_mib: quiet.peak_rss_mib, quiet_ratio_to_raw_copy: Math.round((quiet.seconds / copySeconds) * 10) / 10 } : {}),
+      raw_copy_seconds: copySeconds, raw_copy_backend_cpu_seconds: results.raw_copy_backend_cpu_seconds, ratio_to_raw_copy: Math.round((run.seconds / copySeconds) * 10) / 10,
+      node_cpu_seconds: run.node_cpu_seconds, backend_cpu_seconds: run.backend_cpu_seconds,
+      ...(quiet ? {
+        quiet_seconds: quiet.seconds, quiet_peak_rss_mib: quiet.peak_rss_mib, quiet_ratio_to_raw_copy: Math.round((quiet.seconds / copySeconds) * 10) / 10,
+        quiet_node_cpu_seconds: quiet.node_cpu_seconds, quiet_backend_cpu_seconds: quiet.backend_cpu_seconds,
+      } : {}),
       get_posts_during: { windows: during.length, worst_window_p99: p99During, mean_p50: weighted('p50'), rps: weighted('rps'), errors: during.reduce((s, w) => s + w.errors, 0) },
       p99_ratio_to_idle: Math.round((p99During / idle.p99) * 100) / 100,
       zips_in_store: size,
@@ -148,6 +173,7 @@ try {
     }
   }
 } finally {
+  await monitor.end();
   await server.stop();
 }
 const outDir = path.join(import.meta.dirname, 'results');

@@ -4,10 +4,10 @@
 //   2. purge: the data_retention job deleting about half the posts, its rate in posts/s, while a
 //      paced reader load measures GET /channels/{id}/posts p99 against the same load at idle.
 // Run: npm run bench:retention -- --posts 1000000 [--users 10000] [--batch 10000] [--pause 20]
-import fs from 'node:fs';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
+import { sampleBackendCpu } from './lib/backend-cpu.ts';
 import { startBenchServer } from './lib/server.ts';
 import { seedSessions } from './lib/sessions.ts';
 import { apiClient, measureSearches, searchShapes, seedEdits } from './lib/search-latency.ts';
@@ -43,35 +43,6 @@ const results: Record<string, unknown> = { machine: machine(), load_average_at_s
 
 const api = apiClient(server.url);
 
-/**
- * CPU time (utime + stime) of the purge's own PostgreSQL backend (application_name
- * custodian-retention), sampled until stop() since the backend exits when the run ends.
- */
-function samplePurgeBackendCpu(client: pg.Client): { stop(): Promise<number> } {
-  const ticks = new Map<number, number>();
-  let sampling = Promise.resolve();
-  const timer = setInterval(() => {
-    sampling = sampling.then(async () => {
-      const pids = (await client.query("SELECT pid FROM pg_stat_activity WHERE application_name = 'custodian-retention'")).rows.map((r) => Number(r.pid));
-      for (const pid of pids) {
-        try {
-          const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-          ticks.set(pid, Number(fields[11]) + Number(fields[12]));
-        } catch {
-          // exited between the query and the read
-        }
-      }
-    });
-  }, 100);
-  return {
-    async stop() {
-      clearInterval(timer);
-      await sampling;
-      return Math.round(([...ticks.values()].reduce((a, b) => a + b, 0) / 100) * 10) / 10; // clock ticks are 1/100 s
-    },
-  };
-}
-
 try {
   await db.connect();
   const world = await seedWorld(owner, { posts, users: Number(values.users), days: 365, log: (l) => console.log(l) });
@@ -105,7 +76,7 @@ try {
   await api(officer, 'PUT', '/api/v4/data_retention/policy', { message_deletion_enabled: true, message_retention_days: keepDays });
   const job = (await api(officer, 'POST', '/api/v4/jobs', { type: 'data_retention' })).json as { id: string };
   const purgeStarted = Date.now();
-  const purgeCpu = samplePurgeBackendCpu(db);
+  const purgeCpu = sampleBackendCpu(db, 'custodian-retention');
   const during = await wrkGet(server.url, readPaths, headers, conns, seconds, delay);
   const readsEnded = Date.now();
   let status = '';
