@@ -122,12 +122,13 @@ async function openStored(services: Services, postId: string, file: ExportFile, 
 }
 
 /**
- * Writes one batch: in one REPEATABLE READ snapshot, finds where it ends, streams the format's
- * documents and the attachments into a temporary zip, adds manifest.json (every file's SHA-256) and
- * its detached signature, then moves the zip into place. Nothing is recorded yet: the caller commits
- * the batch row and the cursor together.
+ * Writes one batch, `state.cursor` (exclusive) to `to`: in one REPEATABLE READ snapshot, streams the
+ * format's documents and the attachments into a temporary zip, adds manifest.json (every file's
+ * SHA-256) and its detached signature, then, once the batch before it has committed (`previous`),
+ * moves the zip into place. Nothing is recorded yet: the caller commits the batch row and the cursor
+ * together.
  */
-async function writeBatch(ctx: JobContext, db: Knex, state: ExportState, seq: number, data: ExportJobData, storage: ExportStorage, key: ExportKey): Promise<WrittenBatch> {
+async function writeBatch(ctx: JobContext, db: Knex, state: ExportState, seq: number, to: ExportCursor, previous: Promise<void>, data: ExportJobData, storage: ExportStorage, key: ExportKey): Promise<WrittenBatch> {
   const { services, job } = ctx;
   const { config } = services;
   const tempDir = storage.tempDir();
@@ -141,7 +142,6 @@ async function writeBatch(ctx: JobContext, db: Knex, state: ExportState, seq: nu
       // A rendered batch document is sorted whole (tens of MiB when every channel lists 50 members):
       // in memory, not through temporary files.
       await trx.raw("SET LOCAL work_mem = '64MB'");
-      const { to } = await nextBoundary(trx, state.cursor, state.endTime, config.exportBatchSize);
       const source = new BatchSource(trx, { from: state.cursor, to, startTime: state.cursor.updateAt, endTime: to.updateAt, jobStartTime: state.jobStart.updateAt });
       const zip = new ZipWriter(tempFile, { date: new Date(state.endTime) });
       const counts = emptyCounts();
@@ -188,6 +188,8 @@ async function writeBatch(ctx: JobContext, db: Knex, state: ExportState, seq: nu
       }
     });
     await pause();
+    // The store and the mail see batches in order: nothing of this one before the last one committed.
+    await previous;
     // Mail goes out from the finished zip before it moves into the store (at least once: a crash
     // before the batch commits sends it again, with the same Message-IDs).
     if (written.emlEntries.length && config.exportGlobalRelayDelivery === 'smtp') await deliverBySmtp(config, tempFile, written.emlEntries, ctx.signal);
@@ -244,59 +246,97 @@ async function exportAllBatches(ctx: JobContext): Promise<JobOutcome> {
       data: { start_time: String(Math.max(0, start.updateAt + 1)), end_time: String(endTime), total_posts: String(total) },
     });
   }
-  // Batches are read and rendered by PostgreSQL, most of an export's CPU: on a connection of their own
-  // whose local backend runs at the lowest priority, so live requests keep their latency.
-  const reader = openPurgeConnection(db, logger, 'custodian-export');
+  // Batches are read and rendered by PostgreSQL, most of an export's CPU: on connections of their own
+  // whose local backends run at the lowest priority, so live requests keep their latency. Two, so
+  // that PostgreSQL sorts and renders the next batch while this process compresses, hashes, fsyncs
+  // and commits the current one: done one after the other, each side waited for the other.
+  const readers = [openPurgeConnection(db, logger, 'custodian-export'), openPurgeConnection(db, logger, 'custodian-export')];
   try {
-    return await exportFrom(ctx, reader.db, state, data, storage, key);
+    return await exportFrom(ctx, readers.map((r) => r.db), state, data, storage, key);
   } finally {
-    await reader.close();
+    await Promise.all(readers.map((r) => r.close()));
   }
 }
 
-async function exportFrom(ctx: JobContext, reader: Knex, initial: ExportState, data: ExportJobData, storage: ExportStorage, key: ExportKey): Promise<JobOutcome> {
-  const { services, job } = ctx;
-  const { config, logger } = services;
+interface RunningBatch {
+  seq: number;
+  to: ExportCursor;
+  written: Promise<WrittenBatch>;
+  /** Settled once the batch has committed (or failed to): the next batch waits for it before its zip goes into the store. */
+  committed: PromiseWithResolvers<void>;
+}
+
+/** Plans the batch after `from` (where it ends) and starts writing it on the reader of its turn. */
+async function startBatch(ctx: JobContext, readers: Knex[], state: ExportState, seq: number, previous: Promise<void>, data: ExportJobData, storage: ExportStorage, key: ExportKey): Promise<RunningBatch> {
+  const { db, config } = ctx.services;
+  const { to } = await nextBoundary(db, state.cursor, state.endTime, config.exportBatchSize);
+  const committed = Promise.withResolvers<void>();
+  committed.promise.catch(() => undefined);
+  const written = writeBatch(ctx, readers[seq % readers.length], state, seq, to, previous, data, storage, key);
+  written.catch(() => undefined);
+  return { seq, to, written, committed };
+}
+
+async function exportFrom(ctx: JobContext, readers: Knex[], initial: ExportState, data: ExportJobData, storage: ExportStorage, key: ExportKey): Promise<JobOutcome> {
+  let running = await startBatch(ctx, readers, initial, initial.seq + 1, Promise.resolve(), data, storage, key);
   let state = initial;
   while (true) {
-    ctx.throwIfStopped();
-    const seq = state.seq + 1;
-    const batch = await writeBatch(ctx, reader, state, seq, data, storage, key);
-    if (config.exportStepDelayMs) await sleep(config.exportStepDelayMs, ctx.signal);
-    const done = state.done + batch.counts.posts;
-    const totals = addCounts(state.totals, batch.counts);
-    const next: ExportState = { ...state, cursor: batch.to, seq, done, totals };
-    const final = batch.to.postId === null;
-    await ctx.checkpoint(
-      {
-        state: next as unknown as Record<string, unknown>,
-        progress: final ? 99 : Math.min(99, Math.floor((done / Math.max(1, state.total)) * 100)),
-        data: { batches: String(seq), messages_exported: String(totals.messages), warning_count: String(totals.warnings), is_downloadable: 'true' },
-      },
-      async (trx) => {
-        await trx('compliance_export_batches').insert({
-          job_id: job.id, seq, format: data.format, incremental: data.incremental,
-          from_update_at: state.cursor.updateAt, from_post_id: state.cursor.postId, to_update_at: batch.to.updateAt, to_post_id: batch.to.postId,
-          file_key: batch.key, size: batch.size, sha256: batch.sha256, crc32: batch.crc32, manifest_sha256: batch.manifestSha256,
-          counts: JSON.stringify(batch.counts), warnings: batch.counts.warnings,
-          delivery: batch.emlEntries.length && config.exportGlobalRelayDelivery === 'smtp' ? 'smtp' : 'store',
-          create_at: Date.now(),
-        });
-        if (final) {
-          await recordComplianceAudit(trx, {
-            action: 'export_run_finished', actorId: job.created_by, jobId: job.id, apiPath: 'job:message_export', nodeId: config.nodeId,
-            details: { format: data.format, batches: seq, end_time: state.endTime, counts: totals },
-          });
-        }
-      },
-    );
-    const memory = process.memoryUsage();
-    logger.info({ job_id: job.id, batch: seq, key: batch.key, counts: batch.counts, rss_mib: Math.round(memory.rss / 2 ** 20), heap_mib: Math.round(memory.heapUsed / 2 ** 20) }, 'compliance export batch committed');
-    state = next;
-    if (final) break;
+    let next: RunningBatch | undefined;
+    try {
+      ctx.throwIfStopped();
+      // Batches commit in order, one at a time; the next one is already being written beside this one.
+      if (running.to.postId !== null) next = await startBatch(ctx, readers, { ...state, cursor: running.to }, running.seq + 1, running.committed.promise, data, storage, key);
+      state = await commitBatch(ctx, state, running.seq, await running.written, data);
+      running.committed.resolve();
+    } catch (err) {
+      running.committed.reject(err);
+      // Neither batch may outlive its reader: the one beside it stops at that gate at the latest
+      // (its temporary zip removed).
+      await Promise.all([running.written.catch(() => undefined), next?.written.catch(() => undefined)]);
+      throw err;
+    }
+    if (!next) break;
+    running = next;
   }
   return {
     status: state.totals.warnings > 0 ? 'warning' : 'success',
     data: { batches: String(state.seq), messages_exported: String(state.totals.messages), warning_count: String(state.totals.warnings) },
   };
+}
+
+/** Records a written batch and the job's advanced cursor in one transaction; returns the new state. */
+async function commitBatch(ctx: JobContext, state: ExportState, seq: number, batch: WrittenBatch, data: ExportJobData): Promise<ExportState> {
+  const { services, job } = ctx;
+  const { config, logger } = services;
+  if (config.exportStepDelayMs) await sleep(config.exportStepDelayMs, ctx.signal);
+  const done = state.done + batch.counts.posts;
+  const totals = addCounts(state.totals, batch.counts);
+  const next: ExportState = { ...state, cursor: batch.to, seq, done, totals };
+  const final = batch.to.postId === null;
+  await ctx.checkpoint(
+    {
+      state: next as unknown as Record<string, unknown>,
+      progress: final ? 99 : Math.min(99, Math.floor((done / Math.max(1, state.total)) * 100)),
+      data: { batches: String(seq), messages_exported: String(totals.messages), warning_count: String(totals.warnings), is_downloadable: 'true' },
+    },
+    async (trx) => {
+      await trx('compliance_export_batches').insert({
+        job_id: job.id, seq, format: data.format, incremental: data.incremental,
+        from_update_at: state.cursor.updateAt, from_post_id: state.cursor.postId, to_update_at: batch.to.updateAt, to_post_id: batch.to.postId,
+        file_key: batch.key, size: batch.size, sha256: batch.sha256, crc32: batch.crc32, manifest_sha256: batch.manifestSha256,
+        counts: JSON.stringify(batch.counts), warnings: batch.counts.warnings,
+        delivery: batch.emlEntries.length && config.exportGlobalRelayDelivery === 'smtp' ? 'smtp' : 'store',
+        create_at: Date.now(),
+      });
+      if (final) {
+        await recordComplianceAudit(trx, {
+          action: 'export_run_finished', actorId: job.created_by, jobId: job.id, apiPath: 'job:message_export', nodeId: config.nodeId,
+          details: { format: data.format, batches: seq, end_time: state.endTime, counts: totals },
+        });
+      }
+    },
+  );
+  const memory = process.memoryUsage();
+  logger.info({ job_id: job.id, batch: seq, key: batch.key, counts: batch.counts, rss_mib: Math.round(memory.rss / 2 ** 20), heap_mib: Math.round(memory.heapUsed / 2 ** 20) }, 'compliance export batch committed');
+  return next;
 }

@@ -44,7 +44,7 @@ function inRange(time: string, id: string, range: { from: ExportCursor; to: Expo
  * Where the next batch ends: after `batchSize` post updates past `from`, or at the job's end time
  * (`postId: null`) when fewer remain. Keyset on (update_at, id), never OFFSET.
  */
-export async function nextBoundary(trx: Knex.Transaction, from: ExportCursor, endTime: number, batchSize: number): Promise<{ to: ExportCursor; posts: number }> {
+export async function nextBoundary(trx: Knex | Knex.Transaction, from: ExportCursor, endTime: number, batchSize: number): Promise<{ to: ExportCursor; posts: number }> {
   const [after, bindings] = keyAfter('update_at', 'id', from);
   const result = await trx.raw(
     `SELECT update_at, id, count(*) OVER () AS n FROM

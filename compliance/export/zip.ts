@@ -181,7 +181,9 @@ export class ZipWriter {
 
   constructor(file: string, options: { date: Date; level?: number }) {
     ({ time: this.time, date: this.date } = dosDateTime(options.date.getTime()));
-    // Level 1: archives of chat text shrink nearly as much as at higher levels, several times faster.
+    // Level 1: deflate is most of this process's CPU, and chat text shrinks nearly as much as at the
+    // default level 6: a 3.1 MB posts.csv batch took 35 ms of CPU to 742 KB at level 1, 61 ms to 689 KB
+    // at level 6 (7 % smaller for 75 % more CPU).
     this.level = options.level ?? 1;
     this.out = fs.createWriteStream(file, { flags: 'w', mode: 0o640, flush: true, highWaterMark: 1024 * 1024 });
     this.closed = new Promise((resolve, reject) => {
