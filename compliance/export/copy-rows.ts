@@ -14,16 +14,19 @@ export interface CopyChunk {
 
 /**
  * Streams `COPY (query) TO STDOUT (FORMAT binary)` on the transaction's own connection (so in its
- * snapshot), as the raw bytes of each field: text columns arrive as UTF-8 that the export writes as
+ * snapshot), once `turn` has settled, as the raw bytes of each field: text columns arrive as UTF-8 that the export writes as
  * it is, with no string decoding and no object per row or field (a million rows would otherwise
  * churn the young generation, which V8 then grows). NULL fields are empty. Each chunk, and the spans
  * into it, stay valid only until the next one is asked for. COPY takes no parameters, so the
  * bindings are inlined by knex's quoting.
  */
-export async function* copyRows(trx: Knex.Transaction, sql: string, bindings: readonly Knex.RawBinding[], width: number): AsyncGenerator<CopyChunk> {
+export async function* copyRows(trx: Knex.Transaction, sql: string, bindings: readonly Knex.RawBinding[], width: number, turn = Promise.resolve()): AsyncGenerator<CopyChunk> {
   const text = trx.raw(sql, bindings as Knex.RawBinding[]).toQuery();
   const client = (await trx.client.acquireConnection()) as pg.Client;
   const stream = client.query(copyTo(`COPY (${text}) TO STDOUT (FORMAT binary)`));
+  // PostgreSQL sorts and renders the whole result before its first row, so the query goes out now;
+  // its rows are read at our turn, meanwhile held back by the socket (in the kernel, not in this heap).
+  await turn;
   let rest: Buffer = Buffer.alloc(0);
   let headerLeft = HEADER_BYTES;
   let extensionRead = false;

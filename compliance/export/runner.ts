@@ -128,7 +128,7 @@ async function openStored(services: Services, postId: string, file: ExportFile, 
  * moves the zip into place. Nothing is recorded yet: the caller commits the batch row and the cursor
  * together.
  */
-async function writeBatch(ctx: JobContext, db: Knex, state: ExportState, seq: number, to: ExportCursor, previous: Promise<void>, data: ExportJobData, storage: ExportStorage, key: ExportKey): Promise<WrittenBatch> {
+async function writeBatch(ctx: JobContext, db: Knex, state: ExportState, seq: number, to: ExportCursor, order: BatchOrder, data: ExportJobData, storage: ExportStorage, key: ExportKey): Promise<WrittenBatch> {
   const { services, job } = ctx;
   const { config } = services;
   const tempDir = storage.tempDir();
@@ -142,7 +142,7 @@ async function writeBatch(ctx: JobContext, db: Knex, state: ExportState, seq: nu
       // A rendered batch document is sorted whole (tens of MiB when every channel lists 50 members):
       // in memory, not through temporary files.
       await trx.raw("SET LOCAL work_mem = '64MB'");
-      const source = new BatchSource(trx, { from: state.cursor, to, startTime: state.cursor.updateAt, endTime: to.updateAt, jobStartTime: state.jobStart.updateAt });
+      const source = new BatchSource(trx, { from: state.cursor, to, startTime: state.cursor.updateAt, endTime: to.updateAt, jobStartTime: state.jobStart.updateAt }, order.previousRead);
       const zip = new ZipWriter(tempFile, { date: new Date(state.endTime) });
       const counts = emptyCounts();
       const warnings: string[] = [];
@@ -158,7 +158,11 @@ async function writeBatch(ctx: JobContext, db: Knex, state: ExportState, seq: nu
         openFile: (message, file) => openStored(services, message.postId, file, warn),
       };
       try {
-        await formats[data.format].write(formatContext);
+        try {
+          await formats[data.format].write(formatContext);
+        } finally {
+          order.read();
+        }
         await pause();
         for (const [name, { postId, file }] of attachments) {
           const content = await openStored(services, postId, file, warn);
@@ -188,8 +192,10 @@ async function writeBatch(ctx: JobContext, db: Knex, state: ExportState, seq: nu
       }
     });
     await pause();
-    // The store and the mail see batches in order: nothing of this one before the last one committed.
-    await previous;
+    // The store and the mail see batches in order: nothing of this one before the last one committed,
+    // and nothing once the job was told to stop while this one was written beside it.
+    await order.previousCommitted;
+    ctx.throwIfStopped();
     // Mail goes out from the finished zip before it moves into the store (at least once: a crash
     // before the batch commits sends it again, with the same Message-IDs).
     if (written.emlEntries.length && config.exportGlobalRelayDelivery === 'smtp') await deliverBySmtp(config, tempFile, written.emlEntries, ctx.signal);
@@ -258,34 +264,51 @@ async function exportAllBatches(ctx: JobContext): Promise<JobOutcome> {
   }
 }
 
+/**
+ * How a batch waits for the one before it: it reads its document's rows once that one has read its
+ * own (PostgreSQL sorts and renders this one meanwhile, and only one document at a time streams
+ * through this process's memory), and moves into the store once that one has committed.
+ */
+interface BatchOrder {
+  previousRead: Promise<void>;
+  previousCommitted: Promise<void>;
+  /** Called once this batch's document has been read (or failed to be). */
+  read(): void;
+}
+
 interface RunningBatch {
   seq: number;
   to: ExportCursor;
   written: Promise<WrittenBatch>;
+  /** Resolved once the document rows are read: the next batch's turn to read its own. */
+  read: Promise<void>;
   /** Settled once the batch has committed (or failed to): the next batch waits for it before its zip goes into the store. */
   committed: PromiseWithResolvers<void>;
 }
 
-/** Plans the batch after `from` (where it ends) and starts writing it on the reader of its turn. */
-async function startBatch(ctx: JobContext, readers: Knex[], state: ExportState, seq: number, previous: Promise<void>, data: ExportJobData, storage: ExportStorage, key: ExportKey): Promise<RunningBatch> {
+/** Plans the batch after `state.cursor` (where it ends) and starts writing it on the reader of its turn, after `previous`. */
+async function startBatch(ctx: JobContext, readers: Knex[], state: ExportState, seq: number, previous: RunningBatch | undefined, data: ExportJobData, storage: ExportStorage, key: ExportKey): Promise<RunningBatch> {
   const { db, config } = ctx.services;
   const { to } = await nextBoundary(db, state.cursor, state.endTime, config.exportBatchSize);
   const committed = Promise.withResolvers<void>();
   committed.promise.catch(() => undefined);
-  const written = writeBatch(ctx, readers[seq % readers.length], state, seq, to, previous, data, storage, key);
-  written.catch(() => undefined);
-  return { seq, to, written, committed };
+  const read = Promise.withResolvers<void>();
+  const order: BatchOrder = { previousRead: previous?.read ?? Promise.resolve(), previousCommitted: previous?.committed.promise ?? Promise.resolve(), read: () => read.resolve() };
+  const written = writeBatch(ctx, readers[seq % readers.length], state, seq, to, order, data, storage, key);
+  // However it ends, the next batch's turn to read comes (it stops at the commit gate if this one failed).
+  void written.then(() => read.resolve(), () => read.resolve());
+  return { seq, to, written, read: read.promise, committed };
 }
 
 async function exportFrom(ctx: JobContext, readers: Knex[], initial: ExportState, data: ExportJobData, storage: ExportStorage, key: ExportKey): Promise<JobOutcome> {
-  let running = await startBatch(ctx, readers, initial, initial.seq + 1, Promise.resolve(), data, storage, key);
+  let running = await startBatch(ctx, readers, initial, initial.seq + 1, undefined, data, storage, key);
   let state = initial;
   while (true) {
     let next: RunningBatch | undefined;
     try {
       ctx.throwIfStopped();
       // Batches commit in order, one at a time; the next one is already being written beside this one.
-      if (running.to.postId !== null) next = await startBatch(ctx, readers, { ...state, cursor: running.to }, running.seq + 1, running.committed.promise, data, storage, key);
+      if (running.to.postId !== null) next = await startBatch(ctx, readers, { ...state, cursor: running.to }, running.seq + 1, running, data, storage, key);
       state = await commitBatch(ctx, state, running.seq, await running.written, data);
       running.committed.resolve();
     } catch (err) {

@@ -126,10 +126,13 @@ const messageOrders: Record<MessageOrder, string> = {
 export class BatchSource {
   readonly range: BatchRange;
   private readonly trx: Knex.Transaction;
+  private readonly turn: Promise<void>;
 
-  constructor(trx: Knex.Transaction, range: BatchRange) {
+  /** `turn`: COPY results are read once it settles (the query is sent at once, so PostgreSQL renders meanwhile). */
+  constructor(trx: Knex.Transaction, range: BatchRange, turn: Promise<void> = Promise.resolve()) {
     this.trx = trx;
     this.range = range;
+    this.turn = turn;
   }
 
   /** Posts and edit versions in range, as CTEs `rp` and `rv` (shared by the channel and message queries, and SQL-rendered formats). */
@@ -171,7 +174,7 @@ export class BatchSource {
 
   /** Streams a query's rows (`width` columns) as raw field bytes through COPY, in this batch's snapshot (see copy-rows.ts). */
   copy(sql: string, bindings: readonly Knex.RawBinding[], width: number): AsyncGenerator<CopyChunk> {
-    return copyRows(this.trx, sql, bindings, width);
+    return copyRows(this.trx, sql, bindings, width, this.turn);
   }
 
   /** The channels with activity in the batch, by creation then id. */
