@@ -5,7 +5,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { closedLoop } from './lib/load.ts';
-import { treeCpuSeconds } from './lib/procstat.ts';
+import { processCpuSeconds, treeCpuSeconds } from './lib/procstat.ts';
 import { wrkAvailable, wrkGet } from './lib/wrk.ts';
 import { seed } from './lib/seed.ts';
 import { startBenchServer } from './lib/server.ts';
@@ -103,9 +103,13 @@ try {
   const timed = async (fn: (w: number) => Promise<boolean>, workers: number) => {
     t = performance.now();
     const cpuBefore = treeCpuSeconds(server.child.pid!);
+    const nodeBefore = processCpuSeconds(server.child.pid!);
     const r = await closedLoop(workers, 600_000, fn, inserts);
-    const cpuMs = ((treeCpuSeconds(server.child.pid!) - cpuBefore) * 1000) / Math.max(1, r.count);
-    return { per_second: Math.round(r.count / (since(t) / 1000)), p50: r.p50, p99: r.p99, errors: r.errors, server_and_db_cpu_ms_per_op: Math.round(cpuMs * 100) / 100 };
+    const perOp = (seconds: number) => Math.round(((seconds * 1000) / Math.max(1, r.count)) * 100) / 100;
+    const cpuMs = perOp(treeCpuSeconds(server.child.pid!) - cpuBefore);
+    const nodeMs = perOp(processCpuSeconds(server.child.pid!) - nodeBefore);
+    // Split: the server's Node process, and PostgreSQL (its backends, WAL writer, checkpointer...).
+    return { per_second: Math.round(r.count / (since(t) / 1000)), p50: r.p50, p99: r.p99, errors: r.errors, server_and_db_cpu_ms_per_op: cpuMs, node_cpu_ms_per_op: nodeMs, db_cpu_ms_per_op: Math.round((cpuMs - nodeMs) * 100) / 100 };
   };
   const rawSeq = await timed(rawInsert, 1);
   const apiSeq = await timed(apiPost, 1);

@@ -61,6 +61,11 @@ export function treeCpuSeconds(root: number): number {
   return total;
 }
 
+/** CPU seconds used so far by `pid` alone (the server's Node process without its PostgreSQL). */
+export function processCpuSeconds(pid: number): number {
+  return stat(pid)?.cpu ?? 0;
+}
+
 function machineTicks(): { busy: number; total: number } {
   const line = (read('/proc/stat') ?? '').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
   const idle = (line[3] ?? 0) + (line[4] ?? 0);
