@@ -41,3 +41,16 @@ async function useKnex<T>(knex: Knex, fn: (knex: Knex) => Promise<T>, options: {
     await knex.destroy();
   }
 }
+
+/**
+ * For `custodian start` in embedded mode: takes the data-dir lock and creates the cluster when it does
+ * not exist yet. The caller loads the server's modules meanwhile (a second or two), while initdb (as
+ * long again on a first start) runs in its own process; the server then takes the lock over and finds
+ * the cluster ready.
+ */
+export async function prepareEmbeddedCluster(config: Config, logger: Logger): Promise<void> {
+  if (config.databaseUrl) return;
+  ensureDir(config.dataDir);
+  new DataDirLock(config.dataDir).acquire();
+  await new EmbeddedPostgres({ dataDir: config.dataDir, runAsUser: config.embeddedPgUser, logger }).prepare();
+}

@@ -8,7 +8,7 @@ import { availableMigrations, migrationStatus } from '../db/migrate.ts';
 import { createLogger } from '../lib/logger.ts';
 import { version } from '../lib/version.ts';
 import { describeBuild } from '../release/build-info.ts';
-import { withOwnerDatabase } from './database.ts';
+import { prepareEmbeddedCluster, withOwnerDatabase } from './database.ts';
 
 // Each command's module is imported when that command runs: loading every command's dependencies
 // (the OpenSearch client, the validation schemas, the signing code...) took seconds and tens of MiB
@@ -51,7 +51,8 @@ async function start(): Promise<void> {
   const cfg = await config();
   const logger = createLogger(cfg.logLevel);
   // Loaded here, not at the top: other commands (an export worker, verify) need not carry the whole server.
-  const { startServer } = await import('../runtime.ts');
+  // A first start's initdb runs in its own process at the same time.
+  const [{ startServer }] = await Promise.all([import('../runtime.ts'), prepareEmbeddedCluster(cfg, logger)]);
   const server = await startServer({ config: cfg, logger });
   let stopping = false;
   const shutdown = (signal: string) => {

