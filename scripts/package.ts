@@ -23,6 +23,7 @@ import { hydrateSymlinks } from '../server/db/embedded-binaries.ts';
 import { PUBLIC_KEY_FILE, SIGNATURE_FILE, SUMS_FILE, computeSums, keyFingerprint, sha256File, sign } from '../server/release/integrity.ts';
 import type { BuildInfo } from '../server/release/build-info.ts';
 import { ensureWebapp } from './ensure-webapp.ts';
+import { pruneNodeModules, prunePostgres } from './lib/prune.ts';
 import { buildSbom, type SbomComponent } from './lib/sbom.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -75,27 +76,6 @@ function dirBytes(dir: string): number {
 }
 
 const mb = (bytes: number) => `${(bytes / 1048576).toFixed(1)} MB`;
-
-/** Files production never reads: type declarations, source maps, TypeScript sources (Node does not strip types under node_modules), docs. */
-function stripNodeModules(dir: string): { files: number; bytes: number } {
-  let files = 0;
-  let bytes = 0;
-  const removable = (file: string) =>
-    /\.(d\.[cm]?ts|[cm]?ts|map|tsbuildinfo)$/.test(file) || (/\.(md|markdown)$/i.test(file) && !/^(licen[cs]e|notice|copying)/i.test(file));
-  const walk = (d: string) => {
-    for (const entry of fs.readdirSync(d, { withFileTypes: true })) {
-      const full = path.join(d, entry.name);
-      if (entry.isDirectory()) walk(full);
-      else if (entry.isFile() && removable(entry.name)) {
-        bytes += fs.statSync(full).size;
-        fs.rmSync(full);
-        files++;
-      }
-    }
-  };
-  walk(dir);
-  return { files, bytes };
-}
 
 function loadSigningKey(): { privateKey: string; publicKey: string } {
   const configured = process.env.CUSTODIAN_PACKAGING_KEY;
@@ -191,19 +171,11 @@ done();
 done = step('strip what production does not read');
 fs.rmSync(nodePackage, { recursive: true, force: true });
 fs.rmSync(path.join(stage, 'node_modules', '.bin', 'node'), { force: true });
-let strippedBytes = 0;
-for (const file of fs.readdirSync(path.join(pgPackage, 'native', 'lib'))) {
-  // Static libraries and pkg-config files are for building against PostgreSQL, not for running it.
-  if (file.endsWith('.a') || file === 'pkgconfig') {
-    const full = path.join(pgPackage, 'native', 'lib', file);
-    strippedBytes += fs.statSync(full).isDirectory() ? dirBytes(full) : fs.statSync(full).size;
-    fs.rmSync(full, { recursive: true });
-  }
-}
-fs.rmSync(path.join(pgPackage, 'native', 'include'), { recursive: true, force: true });
-const stripped = stripNodeModules(path.join(stage, 'node_modules'));
-strippedBytes += stripped.bytes;
-process.stdout.write(`    removed ${stripped.files} files from node_modules and the PostgreSQL static libraries: ${mb(strippedBytes)}\n`);
+const prunedPostgres = prunePostgres(pgPackage);
+const prunedModules = pruneNodeModules(path.join(stage, 'node_modules'));
+process.stdout.write(
+  `    removed ${prunedPostgres.files} files from PostgreSQL (${mb(prunedPostgres.bytes)}) and ${prunedModules.files} from node_modules (${mb(prunedModules.bytes)})\n`,
+);
 done();
 
 done = step('web app');
