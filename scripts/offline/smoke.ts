@@ -7,6 +7,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import https from 'node:https';
+import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { WebSocket } from 'ws';
@@ -35,6 +36,7 @@ const password = 'offline-admin-passphrase';
 // limit is a failure.
 const COLD_START_TARGET_MS = 10_000;
 const COLD_START_LIMIT_MS = 60_000;
+const COLD_START_RUNS = 3;
 
 interface Install {
   dir: string;
@@ -173,13 +175,14 @@ async function websocketDelivery(token: string, channelId: string): Promise<stri
 
 /**
  * Unpacks into a folder of its own, starts, measures the time to the first ping, stops, cleans up.
- * Twice, from scratch each time, keeping the better figure: a 2-core machine's other work makes
- * single measurements noisy. Both are printed.
+ * Three times, from scratch each time, keeping the best figure: a 2-core machine's other work makes
+ * single measurements noisy. All are printed, with the load average before the first.
  */
 async function coldStart(): Promise<void> {
-  await checks.run(`cold start from a fresh unpack to a served ping (target ≤ ${COLD_START_TARGET_MS / 1000} s, best of 2)`, async () => {
+  await checks.run(`cold start from a fresh unpack to a served ping (target ≤ ${COLD_START_TARGET_MS / 1000} s, best of ${COLD_START_RUNS})`, async () => {
+    const load = os.loadavg().map((l) => l.toFixed(2)).join(' ');
     const runs: { unpackMs: number; startMs: number; total: number }[] = [];
-    for (let attempt = 1; attempt <= 2; attempt++) {
+    for (let attempt = 1; attempt <= COLD_START_RUNS; attempt++) {
       const folder = path.join(work, `cold-start-${attempt}`);
       const t = Date.now();
       const install = unpack(tarball, path.join(folder, 'install'));
@@ -191,10 +194,16 @@ async function coldStart(): Promise<void> {
       if (code !== 0) throw new Error(`the server exited with ${code} on SIGTERM`);
     }
     const best = runs.reduce((a, b) => (b.total < a.total ? b : a));
-    Object.assign(checks.figures, { cold_start_ms: best.total, cold_start_unpack_ms: best.unpackMs, cold_start_start_to_ping_ms: best.startMs, cold_start_runs_ms: runs.map((r) => r.total).join('/') });
+    Object.assign(checks.figures, {
+      cold_start_ms: best.total,
+      cold_start_unpack_ms: best.unpackMs,
+      cold_start_start_to_ping_ms: best.startMs,
+      cold_start_runs_ms: runs.map((r) => `${r.unpackMs}+${r.startMs}`).join('/'),
+      cold_start_load_average: load.replaceAll(' ', '/'),
+    });
     checks.figures.cold_start_target_met = best.total <= COLD_START_TARGET_MS ? 'yes' : 'no';
     const verdict = best.total <= COLD_START_TARGET_MS ? 'target met' : `OVER the ${COLD_START_TARGET_MS / 1000} s target`;
-    const detail = `${best.total} ms, ${verdict} (unpack ${best.unpackMs} + first start, initdb included, ${best.startMs}); runs: ${runs.map((r) => `${r.total} ms`).join(', ')}`;
+    const detail = `${best.total} ms, ${verdict} (unpack ${best.unpackMs} + first start, initdb included, ${best.startMs}); runs: ${runs.map((r) => `${r.total} ms`).join(', ')}; load average ${load}`;
     if (best.total > COLD_START_LIMIT_MS) throw new Error(detail);
     return detail;
   });
