@@ -126,8 +126,13 @@ export function ConfirmDialog({ confirmation, onClose }: { confirmation?: Confir
     }
     if (!confirmation && dialog.open) dialog.close();
   }, [confirmation]);
+  // The browser queues the close event as a task: after Escape, a quick Enter on the opener can open
+  // the next confirmation before that event arrives, and the stale event must not close it again.
+  const closedByBrowser = () => {
+    if (!ref.current?.open) onClose();
+  };
   return (
-    <dialog ref={ref} className="admin-dialog" aria-labelledby="admin-dialog-title" onClose={onClose}>
+    <dialog ref={ref} className="admin-dialog" aria-labelledby="admin-dialog-title" onClose={closedByBrowser}>
       {confirmation && (
         <form
           method="dialog"
