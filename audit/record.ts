@@ -79,11 +79,21 @@ export function isSecretField(name: string): boolean {
  * A copy of `value` safe to record: secret fields replaced by "[redacted]", strings made well-formed
  * and capped, depth and list lengths bounded, non-JSON values (functions, bigints, NaN) made strings.
  */
+/**
+ * Text as a record may hold it: well-formed Unicode without NUL. PostgreSQL cannot turn a JSON
+ * "\u0000" into text, so a NUL anywhere in a record (a login id typed by anyone) would make the
+ * record's filter fields unreadable; it becomes U+FFFD, as an invalid byte would.
+ */
+function recordText(value: string): string {
+  const text = value.toWellFormed();
+  return text.includes('\0') ? text.replaceAll('\0', '\uFFFD') : text;
+}
+
 export function redact(value: unknown, depth = 0): unknown {
   if (value === null || value === undefined) return value ?? null;
   switch (typeof value) {
     case 'string': {
-      const text = value.toWellFormed();
+      const text = recordText(value);
       return text.length > MAX_STRING ? `${text.slice(0, MAX_STRING)}…[truncated]` : text;
     }
     case 'boolean':
@@ -98,7 +108,7 @@ export function redact(value: unknown, depth = 0): unknown {
       const out: Record<string, unknown> = {};
       for (const [name, item] of Object.entries(value as Record<string, unknown>).slice(0, MAX_ITEMS)) {
         if (item === undefined) continue;
-        out[name] = isSecretField(name) ? REDACTED : redact(item, depth + 1);
+        out[recordText(name)] = isSecretField(name) ? REDACTED : redact(item, depth + 1);
       }
       return out;
     }
@@ -107,7 +117,7 @@ export function redact(value: unknown, depth = 0): unknown {
   }
 }
 
-const text = (v: unknown, max = 256) => (typeof v === 'string' ? v.toWellFormed().slice(0, max) : '');
+const text = (v: unknown, max = 256) => (typeof v === 'string' ? recordText(v).slice(0, max) : '');
 const object = (v: unknown) => (v && typeof v === 'object' && !Array.isArray(v) ? (redact(v) as Record<string, unknown>) : {});
 
 const statuses: ReadonlySet<string> = new Set(['success', 'attempt', 'fail']);

@@ -31,12 +31,22 @@ const samples = Number(values.samples);
 const results: Record<string, unknown> = { machine: machine(), writers, seconds };
 const round = (n: number) => Math.round(n * 100) / 100;
 
+/** CPU milliseconds used so far, split by who used them. */
+interface CpuSplit {
+  /** This benchmark's own process: the writers' client side (knex, pg). */
+  client: number;
+  /** The server's Node process: the sealer, checkpoints, streams. */
+  server: number;
+  /** The server's PostgreSQL (postmaster and backends, exited backends included through their parent's counters). */
+  postgres: number;
+}
+
 /**
- * CPU milliseconds used so far by this process and the server's process tree (Node and PostgreSQL,
- * exited backends included through their parent's counters). Other work on a shared machine inflates
- * wall-clock figures; CPU per action says what the audit log itself costs.
+ * CPU used by this process and by the server's process tree. Other work on a shared machine inflates
+ * wall-clock figures; CPU per action says what the audit log itself costs, and the split says which
+ * side a change moves.
  */
-function cpuMs(serverPid: number): number {
+function cpuMs(serverPid: number): CpuSplit {
   const tick = 10; // ms per clock tick (CLK_TCK = 100)
   const stats = new Map<number, { ppid: number; ticks: number }>();
   for (const entry of fs.readdirSync('/proc')) {
@@ -49,15 +59,17 @@ function cpuMs(serverPid: number): number {
       // exited meanwhile
     }
   }
-  const inTree = (pid: number): boolean => {
-    for (let p = pid, hops = 0; p > 1 && hops < 10; p = stats.get(p)?.ppid ?? 0, hops++) if (p === serverPid) return true;
+  const below = (pid: number): boolean => {
+    for (let p = stats.get(pid)?.ppid ?? 0, hops = 0; p > 1 && hops < 10; p = stats.get(p)?.ppid ?? 0, hops++) if (p === serverPid) return true;
     return false;
   };
-  let ticks = 0;
-  for (const [pid, s] of stats) if (inTree(pid)) ticks += s.ticks;
+  let postgres = 0;
+  for (const [pid, s] of stats) if (below(pid)) postgres += s.ticks;
   const own = process.cpuUsage();
-  return ticks * tick + (own.user + own.system) / 1000;
+  return { client: (own.user + own.system) / 1000, server: (stats.get(serverPid)?.ticks ?? 0) * tick, postgres: postgres * tick };
 }
+
+const totalMs = (c: CpuSplit) => c.client + c.server + c.postgres;
 
 const server = await startBenchServer({ CUSTODIAN_AUDIT_STREAM_FILE: values['stream-file'] });
 results.stream_file = values['stream-file'];
@@ -106,8 +118,14 @@ try {
     const r = await closedLoop(writers, ms, fn);
     const backlogAtEnd = await backlog();
     await settle?.();
-    const cpuPerOp = ((cpuMs(pid) - cpu0) * 1000) / r.count;
-    return { per_second: r.rps, p50_ms: r.p50, p99_ms: r.p99, errors: r.errors, outbox_backlog_at_end: backlogAtEnd, cpu_us_per_op: Math.round(cpuPerOp), per_second_if_cpu_were_ours: Math.round((machine().cores as number) * 1e6 / cpuPerOp) };
+    const cpu1 = cpuMs(pid);
+    const perOp = (key: keyof CpuSplit) => Math.round(((cpu1[key] - cpu0[key]) * 1000) / r.count);
+    const cpuPerOp = ((totalMs(cpu1) - totalMs(cpu0)) * 1000) / r.count;
+    return {
+      per_second: r.rps, p50_ms: r.p50, p99_ms: r.p99, errors: r.errors, outbox_backlog_at_end: backlogAtEnd,
+      cpu_us_per_op: Math.round(cpuPerOp), cpu_us_per_op_split: { client: perOp('client'), server: perOp('server'), postgres: perOp('postgres') },
+      per_second_if_cpu_were_ours: Math.round((machine().cores as number) * 1e6 / cpuPerOp),
+    };
   };
   const sealed = () => waitSealed(120_000);
   const raw = await measured(() => app.raw('INSERT INTO bench_raw_audit (record) VALUES (?)', [text]).then(() => true));

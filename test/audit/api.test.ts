@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { recordAudit } from '../../audit/index.ts';
 import { bootApp, request, type TestApp } from '../support/app.ts';
 import { client4, statusOf } from '../support/client.ts';
 import { makeUser, type TestUser } from '../support/factories.ts';
@@ -55,6 +56,33 @@ describe('GET /api/v4/audits', () => {
     const mine = await request(app, 'GET', `/api/v4/audits?user_id=${auditor.user.id}`, { token: admin.token });
     expect(mine.json.length).to.be.greaterThan(0);
     for (const a of mine.json) expect(a.user_id).to.equal(auditor.user.id);
+  });
+
+  it('finds records by the fields of their own text, control characters and all', async () => {
+    // A user name or parameter with control characters is stored as \u escapes in the canonical text;
+    // the filter columns still come from that text, whichever way PostgreSQL has to parse it.
+    const plain = await makeUser(app);
+    const odd = await makeUser(app);
+    const at = Date.now() - 5_000;
+    await recordAudit(app.services.db, { event_name: 'filter_probe', status: 'attempt', actor: { user_id: plain.user.id }, meta: {}, event: { object_type: 'probe', parameters: { note: 'plain' } }, timestamp: at });
+    await recordAudit(app.services.db, { event_name: 'filter_probe', status: 'fail', actor: { user_id: odd.user.id }, meta: {}, event: { object_type: 'probe', parameters: { note: 'nul \u0000 bell \u0007 \ud83d\ude00 end' } }, timestamp: at + 1 });
+    const admin = await makeUser(app, { roles: 'system_user system_admin' });
+    const find = async (query: string) => (await request(app, 'GET', `/api/v4/audits?${query}`, { token: admin.token })).json as { user_id: string; create_at: number; record: { status: string; event: { parameters: { note: string } } } }[];
+    const fails = await find(`event_name=filter_probe&status=fail&user_id=${odd.user.id}&since=${at + 1}&until=${at + 1}`);
+    expect(fails).to.have.length(1);
+    // PostgreSQL cannot read a JSON NUL as text: it is recorded as U+FFFD, the rest as it was.
+    expect(fails[0].record.event.parameters.note).to.equal('nul \ufffd bell \u0007 \ud83d\ude00 end');
+    expect(fails[0].create_at).to.equal(at + 1);
+    const attempts = await find(`event_name=filter_probe&status=attempt&user_id=${plain.user.id}`);
+    expect(attempts.map((a) => a.user_id)).to.deep.equal([plain.user.id]);
+    expect(await find(`event_name=filter_probe&user_id=${plain.user.id}&since=${at + 1}`)).to.have.length(0);
+    // A NUL escape queued around recordAudit does not stop the sealer: the record is chained and
+    // verifies, and what comes after it is sealed too.
+    await app.services.db.raw('INSERT INTO audit_outbox (record) VALUES (?)', [`{"actor":{"user_id":"${odd.user.id}"},"event":{"parameters":{"raw":"\\u0000"}},"event_name":"filter_probe","status":"fail","timestamp":${at}}`]);
+    await recordAudit(app.services.db, { event_name: 'filter_probe', status: 'success', actor: { user_id: plain.user.id }, meta: {}, timestamp: at + 2 });
+    expect((await find(`event_name=filter_probe&status=success&user_id=${plain.user.id}`)).map((a) => a.create_at)).to.deep.equal([at + 2]);
+    const verified = await request(app, 'POST', '/api/v4/audits/verify', { token: admin.token });
+    expect(verified.json).to.include({ ok: true });
   });
 
   it('exports every matching record as CSV and as JSON Lines', async () => {
