@@ -63,6 +63,7 @@ const benchmarks: Benchmark[] = [
       { label: 'audit records/s (each committed alone)', path: 'throughput.audit_records_each_committed_alone.per_second', target: '≥ 5,000/s' },
       { label: 'raw INSERT/s (same bytes, same run)', path: 'throughput.raw_insert_same_bytes.per_second' },
       { label: 'audit append ÷ raw INSERT', path: 'throughput.ratio_records_alone_to_raw' },
+      { label: 'audit append ÷ raw prepared INSERT', path: 'throughput.ratio_records_alone_to_raw_prepared' },
       { label: 'audit adds to a request (p50)', path: 'request_overhead.audit_adds_p50_ms', unit: 'ms', target: '≤ 1 ms' },
       { label: 'verify records', path: 'verification.records' },
       { label: 'verify seconds', path: 'verification.verify_database_seconds', unit: 's', target: '≤ 10 s per 1 M' },
