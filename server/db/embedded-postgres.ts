@@ -7,6 +7,7 @@ import path from 'node:path';
 import pg from 'pg';
 import type { Logger } from '../lib/logger.ts';
 import { processCommandLine, processIsRunning } from '../lib/process.ts';
+import { underBatchScheduling } from './batch-scheduling.ts';
 import { locatePostgresBinaries, type PostgresBinaries } from './embedded-binaries.ts';
 import { ensureUnprivilegedUser, isRoot, userCanUse, type OsUser } from './os-user.ts';
 import type { PgTarget } from './targets.ts';
@@ -219,7 +220,9 @@ export class EmbeddedPostgres {
   private async launch(): Promise<void> {
     const log = fs.openSync(this.logFile, 'a', 0o600);
     if (this.osUser) fs.fchownSync(log, this.osUser.uid, this.osUser.gid);
-    const child = spawn(this.binaries!.postgres, this.serverArgs(), {
+    const launch = underBatchScheduling(this.binaries!.postgres, this.serverArgs());
+    if (!launch.batch) this.options.logger.info('chrt not found: PostgreSQL runs under the default scheduling policy');
+    const child = spawn(launch.command, launch.args, {
       ...this.spawnOptions(),
       stdio: ['ignore', log, log],
       env: { ...process.env, LC_ALL: 'C', LD_LIBRARY_PATH: path.join(this.binaries!.nativeDir, 'lib') },

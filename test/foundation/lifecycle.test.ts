@@ -5,6 +5,29 @@ import path from 'node:path';
 import { expect } from 'chai';
 import { exited, freePort, runCli, startServerProcess } from '../support/cli.ts';
 
+const SCHED_BATCH = 3;
+
+/** The processes named postgres below `root`, with their scheduling policy (/proc/<pid>/stat field 41). */
+function postgresProcessesUnder(root: number): { pid: number; policy: number }[] {
+  const procs = new Map<number, { ppid: number; comm: string; policy: number }>();
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      procs.set(Number(entry), { ppid: Number(fields[1]), comm, policy: Number(fields[38]) });
+    } catch {
+      // exited meanwhile
+    }
+  }
+  const below = (pid: number) => {
+    for (let p = procs.get(pid)?.ppid ?? 0, hops = 0; p > 1 && hops < 10; p = procs.get(p)?.ppid ?? 0, hops++) if (p === root) return true;
+    return false;
+  };
+  return [...procs].filter(([pid, p]) => p.comm === 'postgres' && below(pid)).map(([pid, p]) => ({ pid, policy: p.policy }));
+}
+
 describe('server lifecycle (real processes, embedded PostgreSQL)', function () {
   this.timeout(120_000);
   let dataDir: string;
@@ -33,6 +56,11 @@ describe('server lifecycle (real processes, embedded PostgreSQL)', function () {
     const env = { CUSTODIAN_DATA_DIR: dataDir, CUSTODIAN_LOG_LEVEL: 'warn' };
     const first = await start(env, port);
     expect(first.ms, 'first start').to.be.below(15_000);
+    // PostgreSQL and every process it forks run under SCHED_BATCH, so a woken backend does not
+    // take the CPU from the server's event loop in the middle of its turn.
+    const postgres = postgresProcessesUnder(first.child.pid!);
+    expect(postgres.length, 'postmaster and its helpers').to.be.greaterThan(2);
+    expect(postgres.map((p) => p.policy), 'scheduling policy of each PostgreSQL process').to.deep.equal(postgres.map(() => SCHED_BATCH));
     first.child.kill('SIGTERM');
     expect(await exited(first.child), 'clean exit on SIGTERM').to.equal(0);
     const second = await start(env, port);

@@ -1,0 +1,19 @@
+import fs from 'node:fs';
+
+// The embedded PostgreSQL runs under Linux's SCHED_BATCH policy (inherited by every backend it forks).
+// Each query this server sends wakes a backend; under the default policy the woken backend preempts
+// the sender, so the server's single event loop lost its CPU about once per query it wrote (measured:
+// 0.47 involuntary context switches per query at 16 concurrent clients, 0.03 under SCHED_BATCH, and
+// 1.6x the queries per second). A SCHED_BATCH task never preempts on wake-up; it runs on the other
+// core, or when the event loop next waits. Its share of the CPU is unchanged (same nice value), so
+// PostgreSQL still gets its time, just not in the middle of the server's turn.
+
+const CHRT_PATHS = ['/usr/bin/chrt', '/bin/chrt'];
+
+/** The command and arguments that start `command` under SCHED_BATCH, or them unchanged where chrt is absent. */
+export function underBatchScheduling(command: string, args: string[]): { command: string; args: string[]; batch: boolean } {
+  if (process.platform !== 'linux') return { command, args, batch: false };
+  const chrt = CHRT_PATHS.find((candidate) => fs.existsSync(candidate));
+  if (!chrt) return { command, args, batch: false };
+  return { command: chrt, args: ['--batch', '0', command, ...args], batch: true };
+}
