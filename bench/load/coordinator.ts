@@ -11,6 +11,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { moveToBatchScheduling } from '../../server/db/batch-scheduling.ts';
 import { analyseProfiles } from '../lib/profile.ts';
 import { descendants, ProcSampler } from '../lib/procstat.ts';
 import { startBenchServer, type BenchServer } from '../lib/server.ts';
@@ -103,6 +104,10 @@ try {
   for (let i = 0; i < agentCount; i++) {
     const child = fork(path.join(import.meta.dirname, 'agent.ts'), [], { execPath: process.execPath, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: { ...process.env, BENCH_AGENT_MAX_MS: String((minutes + 5) * 60_000) } });
     agents.push(child);
+    // Remote clients cannot take the server's CPU when it writes to them; agents on the same machine
+    // would, woken by every frame and response. Under SCHED_BATCH they still get their share of the
+    // CPU (and it is still counted), but never preempt the server or its database on wake-up.
+    if (child.pid && !moveToBatchScheduling(child.pid)) log(`agent ${i}: could not move to SCHED_BATCH; it may preempt the server`);
     ready.push(new Promise((resolve, reject) => {
       child.once('exit', (code) => reject(new Error(`agent ${i} exited (${code})`)));
       child.on('message', (msg: FromAgent) => {

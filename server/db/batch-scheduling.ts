@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 
 // The embedded PostgreSQL runs under Linux's SCHED_BATCH policy (inherited by every backend it forks).
@@ -16,4 +17,11 @@ export function underBatchScheduling(command: string, args: string[]): { command
   const chrt = CHRT_PATHS.find((candidate) => fs.existsSync(candidate));
   if (!chrt) return { command, args, batch: false };
   return { command: chrt, args: ['--batch', '0', command, ...args], batch: true };
+}
+
+/** Moves a running process (all its threads) to SCHED_BATCH; false where chrt is absent or refuses. */
+export function moveToBatchScheduling(pid: number): boolean {
+  const chrt = process.platform === 'linux' ? CHRT_PATHS.find((candidate) => fs.existsSync(candidate)) : undefined;
+  if (!chrt) return false;
+  return spawnSync(chrt, ['--all-tasks', '--batch', '--pid', '0', String(pid)], { stdio: 'ignore' }).status === 0;
 }
