@@ -7,6 +7,7 @@ import { inTransaction } from '../db/transaction.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { EventBus, ServerEvent } from '../realtime/events.ts';
 import { callIntegration } from './http.ts';
+import { OutgoingHookCache } from './outgoing-hook-cache.ts';
 import type { OutgoingWebhookRow } from './outgoing-webhooks.ts';
 import { activeUser, actorForUser, createIntegrationPosts } from './posting.ts';
 import { attachmentsSchema, processSlackMarkup } from './slack.ts';
@@ -85,6 +86,7 @@ export function startOutgoingWebhooks(deps: DispatchDeps): () => Promise<void> {
   const log = deps.logger.child({ module: 'outgoing-webhooks' });
   const inFlight = new Set<Promise<void>>();
   const shutdown = new AbortController();
+  const hookCache = new OutgoingHookCache(deps.db, deps.events);
 
   const track = (work: Promise<void>) => {
     const tracked = work.catch((err) => log.error({ err }, 'outgoing webhook dispatch failed')).finally(() => inFlight.delete(tracked));
@@ -103,7 +105,7 @@ export function startOutgoingWebhooks(deps: DispatchDeps): () => Promise<void> {
 
   async function dispatch(post: PostedPost, teamId: string, channelName: string): Promise<void> {
     if (!teamId) return;
-    const hooks = (await deps.db('outgoing_webhooks').where({ team_id: teamId, delete_at: 0 })) as OutgoingWebhookRow[];
+    const hooks = await hookCache.forTeam(teamId);
     const matches = matchingHooks(hooks, post);
     if (matches.length === 0) return;
     const [team, user] = await Promise.all([deps.db('teams').where({ id: teamId }).first('name'), deps.db('users').where({ id: post.user_id }).first('username')]);
@@ -170,6 +172,7 @@ export function startOutgoingWebhooks(deps: DispatchDeps): () => Promise<void> {
 
   return async () => {
     unsubscribe();
+    hookCache.stop();
     shutdown.abort();
     await Promise.allSettled([...inFlight]);
   };

@@ -139,10 +139,12 @@ export async function updateOutgoingWebhook(trx: Knex.Transaction, actor: Actor,
   return row;
 }
 
-export async function deleteOutgoingWebhook(trx: Knex.Transaction, actor: Actor, hookId: string): Promise<void> {
-  await getOutgoingWebhook(trx, actor, hookId, true);
+/** Deletes a hook (soft); returns it as it was. */
+export async function deleteOutgoingWebhook(trx: Knex.Transaction, actor: Actor, hookId: string): Promise<OutgoingWebhookRow> {
+  const hook = await getOutgoingWebhook(trx, actor, hookId, true);
   const now = nowMs();
   await trx('outgoing_webhooks').where({ id: hookId }).update({ delete_at: now, update_at: now });
+  return hook;
 }
 
 /** Gives a hook a new token; the old one no longer matches what the integration checks. */

@@ -103,14 +103,30 @@ describe('outgoing webhooks', () => {
     const hook = await l.createOutgoingWebhook({ team_id: team.id, channel_id: channel.id, trigger_words: ['status'], callback_urls: [`${receiver.url}/status`] } as never);
     expect((await l.getOutgoingWebhooks('', team.id)).map((h) => h.id)).to.include(hook.id);
     expect((await l.getOutgoingWebhooks(channel.id)).map((h) => h.id)).to.include(hook.id);
+    // Each change applies to the very next post (the team's hooks are cached between posts).
+    const m = client4(app, member.token);
+    const statusCalls = () => receiver.received.filter((r) => r.url === '/status').map((r) => Object.fromEntries(new URLSearchParams(r.body)) as { token: string; trigger_word: string });
+    const postAndSettle = async (message: string, calls: number, waitMs = 3000) => {
+      await m.createPost({ channel_id: channel.id, message } as never);
+      await waitFor(async () => (statusCalls().length >= calls ? true : undefined), waitMs, `call ${calls}`).catch(() => undefined);
+      await new Promise((r) => setTimeout(r, 150));
+    };
+    await postAndSettle('status please', 1);
+    await postAndSettle('health please', 1);
+    expect(statusCalls().map((c) => c.trigger_word), 'health is not a trigger yet').to.deep.equal(['status']);
     const updated = await l.updateOutgoingWebhook({ ...hook, trigger_words: ['status', 'health'], display_name: 'Status' });
     expect(updated.trigger_words).to.deep.equal(['status', 'health']);
+    await postAndSettle('health please', 2);
+    expect(statusCalls().map((c) => c.trigger_word), 'the update applies at once').to.deep.equal(['status', 'health']);
     const regenerated = await l.regenOutgoingHookToken(hook.id);
     expect(regenerated.token).to.match(/^[a-z0-9]{26}$/).and.not.equal(hook.token);
+    await postAndSettle('status again', 3);
+    expect(statusCalls().at(-1)?.token, 'the new token is sent at once').to.equal(regenerated.token);
     await l.removeOutgoingWebhook(hook.id);
     expect(await statusOf(() => l.getOutgoingWebhook(hook.id))).to.equal(404);
+    await postAndSettle('status after delete', 4, 500);
+    expect(statusCalls(), 'a deleted hook stops at once').to.have.length(3);
 
-    const m = client4(app, member.token);
     expect(await statusOf(() => m.createOutgoingWebhook({ team_id: team.id, channel_id: channel.id, trigger_words: ['x'], callback_urls: [receiver.url] } as never))).to.equal(403);
     expect(await statusOf(() => m.getOutgoingWebhooks('', team.id))).to.equal(403);
   });

@@ -8,6 +8,7 @@ import { bodyOf } from '../../http/validate.ts';
 import { handleCommandWebhook } from '../../integrations/commands/webhooks.ts';
 import * as incoming from '../../integrations/incoming-webhooks.ts';
 import { parseIncomingPayload } from '../../integrations/incoming-payload.ts';
+import { announceOutgoingHooksChanged } from '../../integrations/outgoing-hook-cache.ts';
 import * as outgoing from '../../integrations/outgoing-webhooks.ts';
 import type { PostDeps } from '../../posts/service.ts';
 import type { Services } from '../../services.ts';
@@ -55,6 +56,7 @@ export function hookRoutes(services: Services): Router<AppState> {
   router.post('/hooks/outgoing', kit.auth, kit.body(schema.createOutgoingBody), async (ctx) => {
     const actor = actorOf(ctx.state);
     const hook = await inTransaction(db, (trx) => outgoing.createOutgoingWebhook(trx, actor, bodyOf(schema.createOutgoingBody, ctx.state)));
+    announceOutgoingHooksChanged(services.events, hook.team_id);
     sendJson(ctx, 201, outgoing.presentOutgoingWebhook(hook));
   });
 
@@ -72,20 +74,24 @@ export function hookRoutes(services: Services): Router<AppState> {
     const actor = actorOf(ctx.state);
     const hookId = idParam(ctx.params, 'hook_id');
     const hook = await inTransaction(db, (trx) => outgoing.updateOutgoingWebhook(trx, actor, hookId, bodyOf(schema.updateOutgoingBody, ctx.state)));
+    announceOutgoingHooksChanged(services.events, hook.team_id);
     sendJson(ctx, 200, outgoing.presentOutgoingWebhook(hook));
   });
 
   router.delete('/hooks/outgoing/:hook_id', kit.auth, async (ctx) => {
     const actor = actorOf(ctx.state);
     const hookId = idParam(ctx.params, 'hook_id');
-    await inTransaction(db, (trx) => outgoing.deleteOutgoingWebhook(trx, actor, hookId));
+    const deleted = await inTransaction(db, (trx) => outgoing.deleteOutgoingWebhook(trx, actor, hookId));
+    announceOutgoingHooksChanged(services.events, deleted.team_id);
     sendOk(ctx);
   });
 
   router.post('/hooks/outgoing/:hook_id/regen_token', kit.auth, async (ctx) => {
     const actor = actorOf(ctx.state);
     const hookId = idParam(ctx.params, 'hook_id');
-    sendJson(ctx, 200, outgoing.presentOutgoingWebhook(await inTransaction(db, (trx) => outgoing.regenOutgoingWebhookToken(trx, actor, hookId))));
+    const hook = await inTransaction(db, (trx) => outgoing.regenOutgoingWebhookToken(trx, actor, hookId));
+    announceOutgoingHooksChanged(services.events, hook.team_id);
+    sendJson(ctx, 200, outgoing.presentOutgoingWebhook(hook));
   });
 
   return router;
