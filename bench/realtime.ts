@@ -4,7 +4,7 @@
 // authenticated idle WebSockets.
 import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
-import { WebSocket, WebSocketServer } from 'ws';
+import { WebSocket } from 'ws';
 import { seed } from './lib/seed.ts';
 import { seedSessions } from './lib/sessions.ts';
 import { startBenchServer } from './lib/server.ts';
@@ -15,6 +15,16 @@ const members = Number(values.members);
 const socketCount = Number(values.sockets);
 const postCount = Number(values.posts);
 const results: Record<string, unknown> = { machine: machine(), members, sockets: socketCount };
+
+/** The bare broadcaster: a plain ws server that says hello and sends each frame it is given to every client. */
+const bareServerSource = `
+const { parentPort } = require('node:worker_threads');
+const { WebSocketServer } = require(${JSON.stringify(new URL('../node_modules/ws/index.js', import.meta.url).pathname)});
+const server = new WebSocketServer({ port: 0, host: '127.0.0.1', perMessageDeflate: false });
+server.on('listening', () => parentPort.postMessage({ port: server.address().port }));
+server.on('connection', (ws) => ws.send('{"event":"hello"}'));
+parentPort.on('message', (frame) => { for (const client of server.clients) client.send(frame); });
+`;
 
 /** Opens `tokens.length` sockets (bounded concurrency) and resolves when each has received hello. */
 async function openSockets(url: string, tokens: string[], onMessage?: (i: number, data: string) => void): Promise<WebSocket[]> {
@@ -87,29 +97,38 @@ try {
   await Promise.all(workers.map((w) => w.terminate()));
 
 
-  // The raw limit: a bare ws server broadcasting a frame of the same size to the same number of sockets.
-  const bare = new WebSocketServer({ port: 0, host: '127.0.0.1', perMessageDeflate: false });
-  await new Promise((r) => bare.once('listening', r));
-  const bareUrl = `ws://127.0.0.1:${(bare.address() as { port: number }).port}`;
-  bare.on('connection', (ws) => ws.send('{"event":"hello"}'));
-  const arrivals: number[] = [];
-  const bareSockets = await openSockets(bareUrl, tokens.slice(0, members), (_i, text) => {
-    if (text.startsWith('{"event":"posted"')) arrivals.push(performance.now());
+  // The raw limit: a bare ws server broadcasting a frame of the same size to the same number of
+  // sockets, measured the same way: the server on its own event loop (a worker thread here, a process
+  // above), the same two receiver threads, the same kind of frame (a post id inside the post's JSON).
+  const bare = new Worker(bareServerSource, { eval: true });
+  const barePort = await new Promise<number>((resolve, reject) => {
+    bare.once('error', reject);
+    bare.once('message', (msg: { port: number }) => resolve(msg.port));
   });
-  const frame = JSON.stringify({ event: 'posted', data: { post: 'x'.repeat(600) }, seq: 1 });
+  const bareReceived = new Map<string, number[]>();
+  const bareWorkers = [0, 1].map((w) => new Worker(new URL('./lib/receivers.ts', import.meta.url), { workerData: { url: `ws://127.0.0.1:${barePort}`, tokens: tokens.slice(0, members).filter((_, i) => i % 2 === w) } }));
+  await Promise.all(bareWorkers.map((worker) => new Promise<void>((resolve, reject) => {
+    worker.once('error', reject);
+    worker.on('message', (msg: { ready?: boolean; arrivals?: [string, number][] }) => {
+      if (msg.ready) resolve();
+      for (const [id, at] of msg.arrivals ?? []) (bareReceived.get(id) ?? bareReceived.set(id, []).get(id)!).push(at);
+    });
+  })));
   const bareLatencies: number[] = [];
   for (let p = 0; p < postCount; p++) {
-    arrivals.length = 0;
-    const sent = performance.now();
-    for (const client of bare.clients) client.send(frame);
-    while (arrivals.length < members) await new Promise((r) => setTimeout(r, 1));
-    bareLatencies.push(...arrivals.map((t) => t - sent));
+    const id = `bare${String(p).padStart(22, '0')}`;
+    const frame = JSON.stringify({ event: 'posted', data: { post: JSON.stringify({ id, message: 'x'.repeat(560) }) }, seq: p + 1 });
+    const sent = clock();
+    bare.postMessage(frame);
+    const deadline = Date.now() + 10_000;
+    while ((bareReceived.get(id)?.length ?? 0) < members && Date.now() < deadline) await new Promise((r) => setTimeout(r, 2));
+    bareLatencies.push(...(bareReceived.get(id) ?? []).map((t) => t - sent));
+    await new Promise((r) => setTimeout(r, 200));
   }
   results.bare_ws_broadcast = summarize(bareLatencies);
   results.fanout_ratio_p99_to_bare = Math.round(((results.fanout_post_to_posted as { p99: number }).p99 / (results.bare_ws_broadcast as { p99: number }).p99) * 100) / 100;
   console.log('bare ws broadcast of a same-size frame', results.bare_ws_broadcast);
-  for (const s of bareSockets) s.terminate();
-  bare.close();
+  await Promise.all([...bareWorkers, bare].map((w) => w.terminate()));
 
   // Memory: N authenticated idle sockets held by one server process.
   await new Promise((r) => setTimeout(r, 1000));
