@@ -1,29 +1,18 @@
 import crypto from 'node:crypto';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import type { Readable } from 'node:stream';
 import type { Knex } from 'knex';
 import type { JobContext, JobOutcome } from '../../retention-jobs/index.ts';
-import { openPurgeConnection } from '../../retention-jobs/retention/low-priority.ts';
-import { NotFoundError } from '../../server/lib/errors.ts';
 import type { Services } from '../../server/services.ts';
-import { version } from '../../server/lib/version.ts';
 import { recordComplianceAudit, recordComplianceFailure } from '../audit.ts';
 import { ensureExportKeyAsync, loadExportKey, type ExportKey } from '../custody/keys.ts';
-import { buildManifest } from '../custody/manifest.ts';
-import { signDetached } from '../custody/signature.ts';
+import type { RenderedBatch } from './batch-render.ts';
+import { ExportBatchWorker } from './export-worker.ts';
 import { deliverBySmtp } from './delivery.ts';
-import { actianceFormat } from './formats/actiance.ts';
-import { csvFormat } from './formats/csv.ts';
-import { globalRelayFormat } from './formats/eml.ts';
-import { emptyCounts, type BatchCounts, type ExportFormat, type ExportFormatName, type FormatContext } from './formats/format.ts';
-import { jsonlFormat } from './formats/jsonl.ts';
-import type { ExportCursor, ExportFile } from './records.ts';
-import { BatchSource, countUpdates, nextBoundary } from './source.ts';
+import { emptyCounts, type BatchCounts, type ExportFormatName } from './formats/format.ts';
+import type { ExportCursor } from './records.ts';
+import { countUpdates, nextBoundary } from './source.ts';
 import { ExportStorage } from './storage.ts';
-import { ZipWriter } from './zip.ts';
-
-const formats: Record<ExportFormatName, ExportFormat> = { actiance: actianceFormat, csv: csvFormat, globalrelay: globalRelayFormat, jsonl: jsonlFormat };
 
 /** What a message export job was asked for (its public data). */
 export interface ExportJobData {
@@ -100,101 +89,32 @@ function addCounts(a: BatchCounts, b: BatchCounts): BatchCounts {
   return sum;
 }
 
-interface WrittenBatch {
+interface WrittenBatch extends RenderedBatch {
   to: ExportCursor;
   key: string;
-  size: number;
-  sha256: string;
-  crc32: number;
-  manifestSha256: string;
-  counts: BatchCounts;
-  emlEntries: string[];
-}
-
-async function openStored(services: Services, postId: string, file: ExportFile, warn: (text: string) => void): Promise<Readable | undefined> {
-  try {
-    return await services.files.open(file.path);
-  } catch (err) {
-    if (!(err instanceof NotFoundError)) throw err;
-    warn(`file ${file.id} (${file.name}) of post ${postId} is missing from the file store`);
-    return undefined;
-  }
 }
 
 /**
- * Writes one batch, `state.cursor` (exclusive) to `to`: in one REPEATABLE READ snapshot, streams the
- * format's documents and the attachments into a temporary zip, adds manifest.json (every file's
- * SHA-256) and its detached signature, then, once the batch before it has committed (`previous`),
- * moves the zip into place. Nothing is recorded yet: the caller commits the batch row and the cursor
- * together.
+ * Writes one batch, `state.cursor` (exclusive) to `to`: the export worker thread renders it into a
+ * temporary zip (documents, attachments, manifest.json and its signature, in one REPEATABLE READ
+ * snapshot); then, once the batch before it has committed (`previousCommitted`), the zip moves into
+ * place. Nothing is recorded yet: the caller commits the batch row and the cursor together.
  */
-async function writeBatch(ctx: JobContext, db: Knex, state: ExportState, seq: number, to: ExportCursor, order: BatchOrder, data: ExportJobData, storage: ExportStorage, key: ExportKey): Promise<WrittenBatch> {
+async function writeBatch(ctx: JobContext, worker: ExportBatchWorker, state: ExportState, seq: number, to: ExportCursor, previousCommitted: Promise<void>, data: ExportJobData, storage: ExportStorage): Promise<WrittenBatch> {
   const { services, job } = ctx;
   const { config } = services;
   const tempDir = storage.tempDir();
   const tempFile = path.join(tempDir, `${job.id}-${seq}-${crypto.randomBytes(4).toString('hex')}.zip`);
-  const pause = () => (config.exportStepDelayMs ? sleep(config.exportStepDelayMs, ctx.signal) : Promise.resolve());
   try {
-    const written = await db.transaction(async (trx) => {
-      await trx.raw('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY');
-      // Every cursor is read to the end: plan for all rows (hash joins, one sort), not the first few.
-      await trx.raw('SET LOCAL cursor_tuple_fraction = 1.0');
-      // A rendered batch document is sorted whole (tens of MiB when every channel lists 50 members):
-      // in memory, not through temporary files.
-      await trx.raw("SET LOCAL work_mem = '64MB'");
-      const source = new BatchSource(trx, { from: state.cursor, to, startTime: state.cursor.updateAt, endTime: to.updateAt, jobStartTime: state.jobStart.updateAt }, order.previousRead);
-      const zip = new ZipWriter(tempFile, { date: new Date(state.endTime) });
-      const counts = emptyCounts();
-      const warnings: string[] = [];
-      const attachments = new Map<string, { postId: string; file: ExportFile }>();
-      const warn = (text: string) => warnings.push(text);
-      const formatContext: FormatContext = {
-        source, zip, counts, exportTime: state.endTime, jobId: job.id, batchSeq: seq, tempDir, warn,
-        attach(postId, file) {
-          const name = `files/${postId}/${file.id}-${file.name.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 100) || 'file'}`;
-          attachments.set(name, { postId, file });
-          return name;
-        },
-        openFile: (message, file) => openStored(services, message.postId, file, warn),
-      };
-      try {
-        try {
-          await formats[data.format].write(formatContext);
-        } finally {
-          order.read();
-        }
-        await pause();
-        for (const [name, { postId, file }] of attachments) {
-          const content = await openStored(services, postId, file, warn);
-          if (!content) continue;
-          await zip.add(name, content);
-          counts.attachments++;
-        }
-        counts.warnings = warnings.length;
-        if (warnings.length) await zip.add('warning.txt', warnings.map((w) => `Warning: ${w}\n`).join(''));
-        const files = [...zip.entries];
-        const manifest = buildManifest({
-          generator: `Custodian ${version}`, node: config.nodeId, jobId: job.id, batch: seq, format: data.format, incremental: data.incremental,
-          cursor: { from: state.cursor, to }, timeRange: { start: state.cursor.updateAt, end: to.updateAt }, jobEndTime: state.endTime,
-          counts, files, signerFingerprint: key.fingerprint,
-        });
-        await zip.add('manifest.json', manifest);
-        await zip.add('manifest.json.p7s', signDetached(manifest, key));
-        const result = await zip.finish();
-        return {
-          to, key: batchKey(job.id, job.create_at, seq, state.cursor, to), ...result,
-          manifestSha256: crypto.createHash('sha256').update(manifest).digest('hex'), counts,
-          emlEntries: data.format === 'globalrelay' ? files.filter((f) => f.name.endsWith('.eml')).map((f) => f.name) : [],
-        };
-      } catch (err) {
-        zip.abort();
-        throw err;
-      }
+    const rendered = await worker.render({
+      jobId: job.id, seq, format: data.format, incremental: data.incremental, from: state.cursor, to,
+      jobStartTime: state.jobStart.updateAt, jobEndTime: state.endTime, tempFile, tempDir,
     });
-    await pause();
+    const written: WrittenBatch = { ...rendered, to, key: batchKey(job.id, job.create_at, seq, state.cursor, to) };
+    if (config.exportStepDelayMs) await sleep(config.exportStepDelayMs, ctx.signal);
     // The store and the mail see batches in order: nothing of this one before the last one committed,
     // and nothing once the job was told to stop while this one was written beside it.
-    await order.previousCommitted;
+    await previousCommitted;
     ctx.throwIfStopped();
     // Mail goes out from the finished zip before it moves into the store (at least once: a crash
     // before the batch commits sends it again, with the same Message-IDs).
@@ -236,10 +156,9 @@ export async function runMessageExport(ctx: JobContext): Promise<JobOutcome> {
 
 async function exportAllBatches(ctx: JobContext): Promise<JobOutcome> {
   const { services, job } = ctx;
-  const { db, config, logger } = services;
+  const { db, config } = services;
   const data = job.data as unknown as ExportJobData;
   const storage = ExportStorage.for(config);
-  const key = await exportKey(services);
   await removeStaleTemps(storage, job.id);
   let state = job.state as unknown as ExportState;
   if (!state.endTime) {
@@ -252,63 +171,51 @@ async function exportAllBatches(ctx: JobContext): Promise<JobOutcome> {
       data: { start_time: String(Math.max(0, start.updateAt + 1)), end_time: String(endTime), total_posts: String(total) },
     });
   }
-  // Batches are read and rendered by PostgreSQL, most of an export's CPU: on connections of their own
-  // whose local backends run at the lowest priority, so live requests keep their latency. Two, so
-  // that PostgreSQL sorts and renders the next batch while this process compresses, hashes, fsyncs
-  // and commits the current one: done one after the other, each side waited for the other.
-  const readers = [openPurgeConnection(db, logger, 'custodian-export'), openPurgeConnection(db, logger, 'custodian-export')];
+  // Batches are read and rendered by PostgreSQL, most of an export's CPU, on connections of their own
+  // whose local backends run at the lowest priority; what this process does with them (COPY bytes
+  // into zip chunks, hashes, signature) runs on a worker thread at a lower priority than the API's.
+  // Both keep live requests' latency. The worker reads on two connections, so that PostgreSQL sorts
+  // and renders the next batch while the current one is compressed, hashed, fsynced and committed.
+  const worker = new ExportBatchWorker({ config, db, keyPaths: await ensureExportKeyAsync(config), signal: ctx.signal });
   try {
-    return await exportFrom(ctx, readers.map((r) => r.db), state, data, storage, key);
+    return await exportFrom(ctx, worker, state, data, storage);
   } finally {
-    await Promise.all(readers.map((r) => r.close()));
+    await worker.close();
   }
-}
-
-/**
- * How a batch waits for the one before it: it reads its document's rows once that one has read its
- * own (PostgreSQL sorts and renders this one meanwhile, and only one document at a time streams
- * through this process's memory), and moves into the store once that one has committed.
- */
-interface BatchOrder {
-  previousRead: Promise<void>;
-  previousCommitted: Promise<void>;
-  /** Called once this batch's document has been read (or failed to be). */
-  read(): void;
 }
 
 interface RunningBatch {
   seq: number;
   to: ExportCursor;
   written: Promise<WrittenBatch>;
-  /** Resolved once the document rows are read: the next batch's turn to read its own. */
-  read: Promise<void>;
   /** Settled once the batch has committed (or failed to): the next batch waits for it before its zip goes into the store. */
   committed: PromiseWithResolvers<void>;
 }
 
-/** Plans the batch after `state.cursor` (where it ends) and starts writing it on the reader of its turn, after `previous`. */
-async function startBatch(ctx: JobContext, readers: Knex[], state: ExportState, seq: number, previous: RunningBatch | undefined, data: ExportJobData, storage: ExportStorage, key: ExportKey): Promise<RunningBatch> {
+/**
+ * Plans the batch after `state.cursor` (where it ends) and starts writing it beside `previous`: the
+ * worker reads its document once `previous` has read its own (PostgreSQL sorts and renders this one
+ * meanwhile, and only one document at a time streams through memory), and it moves into the store
+ * once `previous` has committed.
+ */
+async function startBatch(ctx: JobContext, worker: ExportBatchWorker, state: ExportState, seq: number, previous: RunningBatch | undefined, data: ExportJobData, storage: ExportStorage): Promise<RunningBatch> {
   const { db, config } = ctx.services;
   const { to } = await nextBoundary(db, state.cursor, state.endTime, config.exportBatchSize);
   const committed = Promise.withResolvers<void>();
   committed.promise.catch(() => undefined);
-  const read = Promise.withResolvers<void>();
-  const order: BatchOrder = { previousRead: previous?.read ?? Promise.resolve(), previousCommitted: previous?.committed.promise ?? Promise.resolve(), read: () => read.resolve() };
-  const written = writeBatch(ctx, readers[seq % readers.length], state, seq, to, order, data, storage, key);
-  // However it ends, the next batch's turn to read comes (it stops at the commit gate if this one failed).
-  void written.then(() => read.resolve(), () => read.resolve());
-  return { seq, to, written, read: read.promise, committed };
+  const written = writeBatch(ctx, worker, state, seq, to, previous?.committed.promise ?? Promise.resolve(), data, storage);
+  return { seq, to, written, committed };
 }
 
-async function exportFrom(ctx: JobContext, readers: Knex[], initial: ExportState, data: ExportJobData, storage: ExportStorage, key: ExportKey): Promise<JobOutcome> {
-  let running = await startBatch(ctx, readers, initial, initial.seq + 1, undefined, data, storage, key);
+async function exportFrom(ctx: JobContext, worker: ExportBatchWorker, initial: ExportState, data: ExportJobData, storage: ExportStorage): Promise<JobOutcome> {
+  let running = await startBatch(ctx, worker, initial, initial.seq + 1, undefined, data, storage);
   let state = initial;
   while (true) {
     let next: RunningBatch | undefined;
     try {
       ctx.throwIfStopped();
       // Batches commit in order, one at a time; the next one is already being written beside this one.
-      if (running.to.postId !== null) next = await startBatch(ctx, readers, { ...state, cursor: running.to }, running.seq + 1, running, data, storage, key);
+      if (running.to.postId !== null) next = await startBatch(ctx, worker, { ...state, cursor: running.to }, running.seq + 1, running, data, storage);
       state = await commitBatch(ctx, state, running.seq, await running.written, data);
       running.committed.resolve();
     } catch (err) {

@@ -5,6 +5,7 @@
 //   server/cli/main.js            the CLI and everything every command needs (the launcher runs it)
 //   server/chunks/*.js            what the commands and the server load on demand (dynamic imports stay lazy)
 //   server/chunks/merkle-worker.js  the audit Merkle worker, a module of its own: a worker thread loads it
+//   server/chunks/export-worker.js  the compliance export's batch worker, the same way
 //   migrations/                   stays compiled file by file (knex reads the folder)
 //   node_modules/                 only what is loaded at run time by path: the PostgreSQL binaries, and
 //                                 @xmldom/xmldom (required by name so the SAML code and xml-crypto share
@@ -82,19 +83,27 @@ function removeEmptyFolders(dir: string): void {
   if (fs.readdirSync(dir).length === 0) fs.rmdirSync(dir);
 }
 
-/** The worker thread loads the module holding audit/merkle-worker.js: loading the CLI there would run it. */
+/** The modules worker threads load (by their own URL), each an entry of its own, by compiled path. */
+const WORKER_ENTRIES: Record<string, string> = {
+  'server/chunks/merkle-worker': path.join('audit', 'merkle-worker.js'),
+  'server/chunks/export-worker': path.join('compliance', 'export', 'export-worker.js'),
+};
+
+/** A worker thread loads the module holding its worker's code: loading the CLI there would run it. */
 function checkWorkerIsolation(output: OutputChunk[]): void {
   const byName = new Map(output.map((chunk) => [chunk.fileName, chunk]));
-  const worker = output.find((chunk) => chunk.moduleIds.some((id) => id.endsWith(path.join('audit', 'merkle-worker.js'))));
-  if (!worker) throw new Error('no bundled module holds audit/merkle-worker.js');
-  const seen = new Set<string>();
-  const visit = (fileName: string) => {
-    if (seen.has(fileName)) return;
-    seen.add(fileName);
-    if (fileName === 'server/cli/main.js') throw new Error(`${worker.fileName} (the audit worker) imports the CLI`);
-    for (const imported of byName.get(fileName)?.imports ?? []) visit(imported);
-  };
-  visit(worker.fileName);
+  for (const module of Object.values(WORKER_ENTRIES)) {
+    const worker = output.find((chunk) => chunk.moduleIds.some((id) => id.endsWith(module)));
+    if (!worker) throw new Error(`no bundled module holds ${module}`);
+    const seen = new Set<string>();
+    const visit = (fileName: string) => {
+      if (seen.has(fileName)) return;
+      seen.add(fileName);
+      if (fileName === 'server/cli/main.js') throw new Error(`${worker.fileName} (the worker of ${module}) imports the CLI`);
+      for (const imported of byName.get(fileName)?.imports ?? []) visit(imported);
+    };
+    visit(worker.fileName);
+  }
 }
 
 /** Bundles the compiled tree in `stage` (tsc output and `npm ci` node_modules) in place. */
@@ -106,8 +115,8 @@ export async function bundleServer(stage: string): Promise<BundleResult> {
     cwd: stage,
     input: {
       'server/cli/main': path.join(stage, 'server', 'cli', 'main.js'),
-      // An entry, so the worker's module imports only what the worker needs (not the CLI, which runs on load).
-      'server/chunks/merkle-worker': path.join(stage, 'audit', 'merkle-worker.js'),
+      // Entries, so each worker's module imports only what the worker needs (not the CLI, which runs on load).
+      ...Object.fromEntries(Object.entries(WORKER_ENTRIES).map(([name, module]) => [name, path.join(stage, module)])),
     },
     platform: 'node',
     external: (id) => id.startsWith('node:') || [...unbundled].some((name) => id === name || id.startsWith(`${name}/`)),

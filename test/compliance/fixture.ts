@@ -6,6 +6,7 @@ import { bootApp, type TestApp } from '../support/app.ts';
 import { client4 } from '../support/client.ts';
 import { makeTeam, makeUser, type TestUser } from '../support/factories.ts';
 import { readZip } from '../../compliance/export/zip-read.ts';
+import { newId } from '../../server/lib/ids.ts';
 
 const pause = (ms = 3) => new Promise((r) => setTimeout(r, ms));
 
@@ -169,4 +170,19 @@ export function expectGolden(name: string, actual: string): void {
     return;
   }
   expect(actual, `differs from golden ${name} (UPDATE_GOLDEN=1 to accept)`).to.equal(fs.readFileSync(file, 'utf8'));
+}
+
+/** Seeds `posts` posts over `channels` channels, five members each, straight into the database. */
+export async function seedPosts(app: TestApp, channels: number, posts: number): Promise<void> {
+  const db = app.ownerDb;
+  const base = Date.now() - 3_600_000;
+  const users = Array.from({ length: 5 }, (_, i) => ({ id: newId(), username: `member${i}`, email: `member${i}@example.com`, create_at: base, update_at: base }));
+  await db('users').insert(users);
+  const team = newId();
+  await db('teams').insert({ id: team, name: 'large', display_name: 'Large', type: 'O', invite_id: newId(), create_at: base, update_at: base });
+  const ids = Array.from({ length: channels }, () => newId());
+  await db('channels').insert(ids.map((id, i) => ({ id, team_id: team, name: `room-${i}`, display_name: `Room ${i}`, type: 'O', create_at: base, update_at: base })));
+  await db('channel_member_history').insert(ids.flatMap((c) => users.map((u) => ({ channel_id: c, user_id: u.id, join_time: base }))));
+  const rows = Array.from({ length: posts }, (_, i) => ({ id: newId(), create_at: base + 1000 + i, update_at: base + 1000 + i, user_id: users[i % 5].id, channel_id: ids[i % channels], message: `note ${i}` }));
+  for (let i = 0; i < rows.length; i += 1000) await db('posts').insert(rows.slice(i, i + 1000));
 }

@@ -1,25 +1,9 @@
 import { expect } from 'chai';
-import { newId } from '../../server/lib/ids.ts';
 import type { TestApp } from '../support/app.ts';
 import { bootApp } from '../support/app.ts';
 import { client4 } from '../support/client.ts';
 import { makeUser, type TestUser } from '../support/factories.ts';
-import { batchesOf, waitForJob, zipEntries } from './fixture.ts';
-
-/** Seeds `posts` posts over `channels` channels, with members, straight into the database. */
-async function seed(app: TestApp, channels: number, posts: number): Promise<void> {
-  const db = app.ownerDb;
-  const base = Date.now() - 3_600_000;
-  const users = Array.from({ length: 5 }, (_, i) => ({ id: newId(), username: `member${i}`, email: `member${i}@example.com`, create_at: base, update_at: base }));
-  await db('users').insert(users);
-  const team = newId();
-  await db('teams').insert({ id: team, name: 'large', display_name: 'Large', type: 'O', invite_id: newId(), create_at: base, update_at: base });
-  const ids = Array.from({ length: channels }, () => newId());
-  await db('channels').insert(ids.map((id, i) => ({ id, team_id: team, name: `room-${i}`, display_name: `Room ${i}`, type: 'O', create_at: base, update_at: base })));
-  await db('channel_member_history').insert(ids.flatMap((c) => users.map((u) => ({ channel_id: c, user_id: u.id, join_time: base }))));
-  const rows = Array.from({ length: posts }, (_, i) => ({ id: newId(), create_at: base + 1000 + i, update_at: base + 1000 + i, user_id: users[i % 5].id, channel_id: ids[i % channels], message: `note ${i}` }));
-  for (let i = 0; i < rows.length; i += 1000) await db('posts').insert(rows.slice(i, i + 1000));
-}
+import { batchesOf, seedPosts, waitForJob, zipEntries } from './fixture.ts';
 
 describe('compliance export of batches larger than one cursor fetch', () => {
   let app: TestApp;
@@ -29,7 +13,7 @@ describe('compliance export of batches larger than one cursor fetch', () => {
     this.timeout(60_000);
     app = await bootApp({ CUSTODIAN_JOB_ROLE: 'all' });
     officer = await makeUser(app, { roles: 'system_user compliance_officer' });
-    await seed(app, 130, 2600);
+    await seedPosts(app, 130, 2600);
   });
   after(async () => app?.close());
 

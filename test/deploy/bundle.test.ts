@@ -1,5 +1,5 @@
-// The release bundle (scripts/lib/bundle.ts) on a small compiled tree: what it writes runs, the audit
-// worker's module stays free of the CLI, packages keep only their licences unless they must stay
+// The release bundle (scripts/lib/bundle.ts) on a small compiled tree: what it writes runs, the worker
+// threads' modules (audit, compliance export) stay free of the CLI, packages keep only their licences unless they must stay
 // whole, and an import nothing provides stops the build.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -22,12 +22,14 @@ const stagedTree = {
 import { fileURLToPath } from 'node:url';
 import { greet } from '../lib/greet.js';
 import { workerFile } from '../../audit/merkle-worker.js';
+import { exportWorkerFile } from '../../compliance/export/export-worker.js';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const { DOMParser } = (await import('node:module')).createRequire(import.meta.url)('@xmldom/xmldom');
-console.log(JSON.stringify({ greeting: greet(), root, worker: workerFile, xmldom: new DOMParser().parse() }));
+console.log(JSON.stringify({ greeting: greet(), root, worker: workerFile, exportWorker: exportWorkerFile, xmldom: new DOMParser().parse() }));
 `,
   'server/lib/greet.js': "import leftPad from 'left-pad';\nexport const greet = () => leftPad('hi', 4);\n",
   'audit/merkle-worker.js': "import { isMainThread } from 'node:worker_threads';\nexport const workerFile = isMainThread ? import.meta.url : '';\n",
+  'compliance/export/export-worker.js': "import { isMainThread } from 'node:worker_threads';\nexport const exportWorkerFile = isMainThread ? import.meta.url : '';\n",
   'migrations/20260101000000_first.js': 'export async function up() {}\n',
   'node_modules/left-pad/package.json': '{"name":"left-pad","main":"index.js"}',
   'node_modules/left-pad/index.js': "module.exports = (s, n) => s.padStart(n, ' ');\n",
@@ -58,11 +60,14 @@ describe('release bundle', () => {
 
     const run = spawnSync(process.execPath, [path.join(stage, 'server', 'cli', 'main.js')], { encoding: 'utf8' });
     expect(run.status, run.stderr).to.equal(0);
-    const printed = JSON.parse(run.stdout) as { greeting: string; root: string; worker: string; xmldom: string };
+    const printed = JSON.parse(run.stdout) as { greeting: string; root: string; worker: string; exportWorker: string; xmldom: string };
     expect(printed).to.include({ greeting: '  hi', root: fs.realpathSync(stage), xmldom: 'parsed' });
     const workerModule = new URL(printed.worker).pathname;
     expect(path.relative(stage, workerModule)).to.match(/^server\/chunks\/merkle-worker/);
     expect(fs.readFileSync(workerModule, 'utf8')).not.to.include('cli/main.js');
+    const exportWorkerModule = new URL(printed.exportWorker).pathname;
+    expect(path.relative(stage, exportWorkerModule)).to.match(/^server\/chunks\/export-worker/);
+    expect(fs.readFileSync(exportWorkerModule, 'utf8')).not.to.include('cli/main.js');
   });
 
   it('fails when the code imports a package nothing installs', async () => {
