@@ -20,6 +20,7 @@ import type { PgTarget } from '../server/db/targets.ts';
 import { createUser } from '../server/users/service.ts';
 import { runCli } from '../test/support/cli.ts';
 import { closedLoop } from './lib/load.ts';
+import { descendants, processCpuSeconds } from './lib/procstat.ts';
 import { startBenchServer } from './lib/server.ts';
 import { machine, since, summarize, writeResults } from './lib/stats.ts';
 
@@ -47,26 +48,9 @@ interface CpuSplit {
  * side a change moves.
  */
 function cpuMs(serverPid: number): CpuSplit {
-  const tick = 10; // ms per clock tick (CLK_TCK = 100)
-  const stats = new Map<number, { ppid: number; ticks: number }>();
-  for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      stats.set(Number(entry), { ppid: Number(f[1]), ticks: Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]) });
-    } catch {
-      // exited meanwhile
-    }
-  }
-  const below = (pid: number): boolean => {
-    for (let p = stats.get(pid)?.ppid ?? 0, hops = 0; p > 1 && hops < 10; p = stats.get(p)?.ppid ?? 0, hops++) if (p === serverPid) return true;
-    return false;
-  };
-  let postgres = 0;
-  for (const [pid, s] of stats) if (below(pid)) postgres += s.ticks;
   const own = process.cpuUsage();
-  return { client: (own.user + own.system) / 1000, server: (stats.get(serverPid)?.ticks ?? 0) * tick, postgres: postgres * tick };
+  const postgres = descendants(serverPid).reduce((sum, pid) => sum + processCpuSeconds(pid, true), 0);
+  return { client: (own.user + own.system) / 1000, server: processCpuSeconds(serverPid, true) * 1000, postgres: postgres * 1000 };
 }
 
 const totalMs = (c: CpuSplit) => c.client + c.server + c.postgres;

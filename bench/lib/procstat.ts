@@ -14,13 +14,13 @@ function read(file: string): string | undefined {
   }
 }
 
-/** utime + stime of a process in seconds, and its parent pid. */
-function stat(pid: number): { cpu: number; ppid: number } | undefined {
+/** utime + stime of a process in seconds, what its exited children used (cutime + cstime), and its parent pid. */
+function stat(pid: number): { cpu: number; exitedChildrenCpu: number; ppid: number } | undefined {
   const text = read(`/proc/${pid}/stat`);
   if (!text) return undefined;
   // The command name (field 2) may contain spaces and parentheses: split after its closing ')'.
   const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-  return { ppid: Number(fields[1]), cpu: (Number(fields[11]) + Number(fields[12])) / CLK_TCK };
+  return { ppid: Number(fields[1]), cpu: (Number(fields[11]) + Number(fields[12])) / CLK_TCK, exitedChildrenCpu: (Number(fields[13]) + Number(fields[14])) / CLK_TCK };
 }
 
 /** Resident memory in bytes: proportional set size when available (shared memory split between sharers). */
@@ -61,9 +61,13 @@ export function treeCpuSeconds(root: number): number {
   return total;
 }
 
-/** CPU seconds used so far by `pid` alone (the server's Node process without its PostgreSQL). */
-export function processCpuSeconds(pid: number): number {
-  return stat(pid)?.cpu ?? 0;
+/**
+ * CPU seconds used so far by `pid` alone (the server's Node process without its PostgreSQL); with
+ * `exitedChildren`, plus what its exited children used (a postmaster's finished backends).
+ */
+export function processCpuSeconds(pid: number, exitedChildren = false): number {
+  const s = stat(pid);
+  return s ? s.cpu + (exitedChildren ? s.exitedChildrenCpu : 0) : 0;
 }
 
 function machineTicks(): { busy: number; total: number } {

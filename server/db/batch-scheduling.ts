@@ -11,17 +11,21 @@ import fs from 'node:fs';
 
 const CHRT_PATHS = ['/usr/bin/chrt', '/bin/chrt'];
 
+/** util-linux's chrt, on Linux where it is installed. */
+function chrtPath(): string | undefined {
+  return process.platform === 'linux' ? CHRT_PATHS.find((candidate) => fs.existsSync(candidate)) : undefined;
+}
+
 /** The command and arguments that start `command` under SCHED_BATCH, or them unchanged where chrt is absent. */
 export function underBatchScheduling(command: string, args: string[]): { command: string; args: string[]; batch: boolean } {
-  if (process.platform !== 'linux') return { command, args, batch: false };
-  const chrt = CHRT_PATHS.find((candidate) => fs.existsSync(candidate));
+  const chrt = chrtPath();
   if (!chrt) return { command, args, batch: false };
   return { command: chrt, args: ['--batch', '0', command, ...args], batch: true };
 }
 
 /** Moves a running process (all its threads) to SCHED_BATCH; false where chrt is absent or refuses. */
 export function moveToBatchScheduling(pid: number): boolean {
-  const chrt = process.platform === 'linux' ? CHRT_PATHS.find((candidate) => fs.existsSync(candidate)) : undefined;
+  const chrt = chrtPath();
   if (!chrt) return false;
   return spawnSync(chrt, ['--all-tasks', '--batch', '--pid', '0', String(pid)], { stdio: 'ignore' }).status === 0;
 }

@@ -3,29 +3,24 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
+import { descendants } from '../../bench/lib/procstat.ts';
 import { exited, freePort, runCli, startServerProcess } from '../support/cli.ts';
 
 const SCHED_BATCH = 3;
 
 /** The processes named postgres below `root`, with their scheduling policy (/proc/<pid>/stat field 41). */
 function postgresProcessesUnder(root: number): { pid: number; policy: number }[] {
-  const procs = new Map<number, { ppid: number; comm: string; policy: number }>();
-  for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
+  const found: { pid: number; policy: number }[] = [];
+  for (const pid of descendants(root)) {
     try {
-      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      procs.set(Number(entry), { ppid: Number(fields[1]), comm, policy: Number(fields[38]) });
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      if (stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) !== 'postgres') continue;
+      found.push({ pid, policy: Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[38]) });
     } catch {
       // exited meanwhile
     }
   }
-  const below = (pid: number) => {
-    for (let p = procs.get(pid)?.ppid ?? 0, hops = 0; p > 1 && hops < 10; p = procs.get(p)?.ppid ?? 0, hops++) if (p === root) return true;
-    return false;
-  };
-  return [...procs].filter(([pid, p]) => p.comm === 'postgres' && below(pid)).map(([pid, p]) => ({ pid, policy: p.policy }));
+  return found;
 }
 
 describe('server lifecycle (real processes, embedded PostgreSQL)', function () {
