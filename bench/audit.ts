@@ -1,6 +1,6 @@
 // Audit log benchmarks (issue: tamper-evident audit log). Run: npm run bench:audit -- [--seconds S] [--records N]
 // Figures, all against a real server process (embedded PostgreSQL, production durability: fsync on):
-// - audited actions/s sustained by 16 concurrent writers through the app role and the real recordAudit,
+// - audited actions/s sustained by 16 concurrent writers (and 32, 64) through the app role and the real recordAudit,
 //   beside raw single-row INSERTs of the same bytes into a same-shape table in the same run, and
 //   whether the server's sealer keeps up (outbox backlog at the end);
 // - sealing throughput and verification time of N (default 1,000,000) records: `verifyDatabase`
@@ -24,10 +24,13 @@ import { descendants, processCpuSeconds } from './lib/procstat.ts';
 import { startBenchServer } from './lib/server.ts';
 import { machine, since, summarize, writeResults } from './lib/stats.ts';
 
-const { values } = parseArgs({ options: { seconds: { type: 'string', default: '15' }, records: { type: 'string', default: '1000000' }, writers: { type: 'string', default: '16' }, samples: { type: 'string', default: '2000' }, 'stream-file': { type: 'string', default: 'true' } } });
+const { values } = parseArgs({ options: { seconds: { type: 'string', default: '15' }, records: { type: 'string', default: '1000000' }, writers: { type: 'string', default: '16' }, 'sweep-writers': { type: 'string', default: '16,32,64' }, samples: { type: 'string', default: '2000' }, 'stream-file': { type: 'string', default: 'true' } } });
 const seconds = Number(values.seconds);
 const recordCount = Number(values.records);
 const writers = Number(values.writers);
+// The log's ingest capacity is also measured at these writer counts (PostgreSQL shares WAL flushes among
+// concurrent commits, so throughput depends on concurrency): the raw INSERT beside it at each.
+const sweepWriters = values['sweep-writers'].split(',').map(Number).filter((w) => w > 0);
 const samples = Number(values.samples);
 const results: Record<string, unknown> = { machine: machine(), writers, seconds };
 const round = (n: number) => Math.round(n * 100) / 100;
@@ -60,7 +63,7 @@ results.stream_file = values['stream-file'];
 const ownerTarget = server.owner() as PgTarget;
 const appTarget: PgTarget = { ...ownerTarget, user: APP_ROLE, password: fs.readFileSync(path.join(server.dataDir, 'secrets', 'db-app-password'), 'utf8').trim() };
 const owner = createKnex(ownerTarget, 4, 'bench-owner');
-const app = createKnex(appTarget, writers + 2, 'bench-app');
+const app = createKnex(appTarget, Math.max(writers, ...sweepWriters) + 2, 'bench-app');
 
 /** A realistic record: a channel created by a user over the API. */
 const auditRecord = (i: number) => ({
@@ -92,14 +95,15 @@ try {
   const loadAverage = os.loadavg()[0];
   results.record_bytes = Buffer.byteLength(text) + 12;
 
-  // 1. Throughput, 16 concurrent writers, each alone on the machine in turn.
+  // 1. Throughput, 16 concurrent writers, each alone on the machine in turn, after a warm-up.
   let n = 0;
   const ms = seconds * 1000;
   const pid = server.child.pid!;
   /** Runs a closed loop and adds the CPU it cost per operation; `settle` waits for background work (sealing) to finish. */
-  const measured = async (fn: (w: number) => Promise<boolean>, settle?: () => Promise<unknown>) => {
+  const measured = async (fn: (w: number) => Promise<boolean>, settle?: () => Promise<unknown>, concurrency = writers) => {
+    await quiesce();
     const cpu0 = cpuMs(pid);
-    const r = await closedLoop(writers, ms, fn);
+    const r = await closedLoop(concurrency, ms, fn);
     const backlogAtEnd = await backlog();
     await settle?.();
     const cpu1 = cpuMs(pid);
@@ -112,6 +116,16 @@ try {
     };
   };
   const sealed = () => waitSealed(120_000);
+  // Work a phase leaves behind (autovacuum of the rows it inserted, dirty pages for the next checkpoint)
+  // would otherwise land in the phase after it: each phase starts with it done.
+  async function quiesce() {
+    await waitSealed(120_000);
+    await owner.raw('VACUUM (ANALYZE) bench_raw_audit, bench_actions, audit_outbox, audit_log');
+    await owner.raw('CHECKPOINT');
+  }
+  // Warm-up, not measured: a long-running server's code is optimized by the JIT, a fresh process's is not.
+  await closedLoop(writers, 5000, () => app.raw('INSERT INTO bench_raw_audit (record) VALUES (?)', [text]).options({ name: 'bench_raw_insert' }).then(() => true));
+  await closedLoop(writers, 5000, () => recordAudit(app, auditRecord(n++)).then(() => true));
   const raw = await measured(() => app.raw('INSERT INTO bench_raw_audit (record) VALUES (?)', [text]).then(() => true));
   // The same INSERT as a named prepared statement, as recordAudit sends it: the best a client can do.
   const rawPrepared = await measured(() => app.raw('INSERT INTO bench_raw_audit (record) VALUES (?)', [text]).options({ name: 'bench_raw_insert' }).then(() => true));
@@ -127,6 +141,15 @@ try {
     await trx.raw('INSERT INTO bench_actions (team_id, name, create_at) VALUES (?, ?, ?)', [`team${w}`, `c${i}`, Date.now()]);
     await recordAudit(trx, auditRecord(i));
   }).then(() => true), sealed);
+  // The log's ingest capacity against the raw INSERT's at each writer count, alternating, so both see the same machine.
+  const sweep: Record<string, unknown>[] = [];
+  for (const concurrency of sweepWriters) {
+    const rawAt = await measured(() => app.raw('INSERT INTO bench_raw_audit (record) VALUES (?)', [text]).options({ name: 'bench_raw_insert' }).then(() => true), undefined, concurrency);
+    const recordsAt = await measured(() => recordAudit(app, auditRecord(n++)).then(() => true), sealed, concurrency);
+    sweep.push({ writers: concurrency, raw_prepared_insert_per_second: rawAt.per_second, audit_records_per_second: recordsAt.per_second, ratio: round(recordsAt.per_second / rawAt.per_second), audit_cpu_us_per_record: recordsAt.cpu_us_per_op, audit_p50_ms: recordsAt.p50_ms, audit_p99_ms: recordsAt.p99_ms });
+    console.log('writers', concurrency, JSON.stringify(sweep.at(-1)));
+  }
+  const best = sweep.reduce((a, b) => ((b.audit_records_per_second as number) > (a.audit_records_per_second as number) ? b : a));
   const drainMs = await waitSealed(120_000);
   const sealedDuring = Number((await owner('audit_head').first('seq')).seq) - before;
   results.throughput = {
@@ -143,6 +166,8 @@ try {
     ratio_records_alone_to_raw_prepared: round(recordsAlone.per_second / rawPrepared.per_second),
     ratio_audit_only_to_raw: round(auditOnly.per_second / raw.per_second),
     ratio_action_with_audit_to_action_alone: round(actionAndAudit.per_second / actionOnly.per_second),
+    audit_records_by_writers: sweep,
+    audit_records_best: best,
     target: '>= 5,000 audited actions/s',
   };
   console.log('throughput', JSON.stringify(results.throughput, null, 1));

@@ -162,3 +162,25 @@ export class ProcSampler {
     return sample;
   }
 }
+
+/** Linux scheduling policies as /proc reports them (field 41 of stat). */
+export const SCHED = { OTHER: 0, BATCH: 3, IDLE: 5 } as const;
+
+/**
+ * Nice value and scheduling policy of a process (`/proc/<pid>`) or a thread (`/proc/<pid>/task/<tid>`,
+ * `/proc/self/task/<tid>`); undefined when it has ended.
+ */
+export function schedulingOf(procDir: string): { nice: number; policy: number } | undefined {
+  const text = read(`${procDir}/stat`);
+  if (!text) return undefined;
+  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  return { nice: Number(fields[16]), policy: Number(fields[38]) };
+}
+
+/** utime + stime of a process or thread directory under /proc, in clock ticks; undefined when it has ended. */
+export function threadCpuTicks(procDir: string): number | undefined {
+  const text = read(`${procDir}/stat`);
+  if (!text) return undefined;
+  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  return Number(fields[11]) + Number(fields[12]);
+}

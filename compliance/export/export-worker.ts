@@ -12,6 +12,7 @@ import { isMainThread, parentPort, Worker, workerData, type MessagePort } from '
 import type { Knex } from 'knex';
 import { openPurgeConnection } from '../../retention-jobs/retention/low-priority.ts';
 import type { Config } from '../../server/config/schema.ts';
+import { moveToIdleScheduling } from '../../server/db/batch-scheduling.ts';
 import { createKnex } from '../../server/db/connection.ts';
 import type { PgTarget } from '../../server/db/targets.ts';
 import { LocalFileStore } from '../../server/files/local-store.ts';
@@ -107,6 +108,9 @@ export class ExportBatchWorker {
 function lowerThreadPriority(): void {
   try {
     const tid = Number(path.basename(fs.readlinkSync('/proc/thread-self')));
+    // Where chrt exists, below every normal and batch task, so a woken API thread or backend never waits
+    // for it; the nice value is for where it does not.
+    moveToIdleScheduling(tid);
     os.setPriority(tid, WORKER_NICE);
   } catch {
     // No /proc (not Linux) or not permitted: the thread runs at the process's priority.

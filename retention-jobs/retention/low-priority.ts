@@ -1,13 +1,15 @@
 // The purge's own database connection, whose PostgreSQL backend runs at the lowest CPU priority when
 // it is a process of this host (the embedded cluster, or a local one). Pausing between batches only
 // helps live requests between batches; a request that arrives while a batch runs competes with it for
-// the CPU, and on a small machine that is what moves its p99. At nice 19 the kernel gives the batch
-// only the CPU time live traffic leaves idle, so batches can run nearly back to back. A nice value
+// the CPU, and on a small machine that is what moves its p99. At nice 19, and under SCHED_IDLE where
+// chrt exists (server/db/batch-scheduling.ts), the kernel gives the batch only the CPU time live
+// traffic leaves idle, so batches can run nearly back to back. A nice value
 // cannot be lowered again without privileges, which is why this backend is never one of the request
 // pool's: its pool is closed when the run ends.
 import fs from 'node:fs';
 import os from 'node:os';
 import knexFactory, { type Knex } from 'knex';
+import { moveToIdleScheduling } from '../../server/db/batch-scheduling.ts';
 import type { Logger } from '../../server/lib/logger.ts';
 
 /** Lowest scheduling priority (highest nice value) on Linux. */
@@ -72,6 +74,8 @@ export function openPurgeConnection(db: Knex, logger: Logger, applicationName = 
             try {
               if (isLocalPostgres(pid)) {
                 os.setPriority(pid, LOWEST_PRIORITY);
+                // Nice 19 still lets the backend finish its slice before a woken live backend runs.
+                moveToIdleScheduling(pid);
                 reniced = true;
               }
             } catch (err) {

@@ -29,3 +29,16 @@ export function moveToBatchScheduling(pid: number): boolean {
   if (!chrt) return false;
   return spawnSync(chrt, ['--all-tasks', '--batch', '--pid', '0', String(pid)], { stdio: 'ignore' }).status === 0;
 }
+
+/**
+ * Moves one task (a thread id, or a single-threaded process such as a PostgreSQL backend) to
+ * SCHED_IDLE: it runs only on CPU time nothing else wants, and any other task that wakes up, a
+ * SCHED_BATCH backend included, preempts it at once. A nice value alone does not give that: a
+ * SCHED_BATCH backend never preempts on wake-up, so a live query's backend waited for the end of a
+ * nice-19 background backend's slice. False where chrt is absent or refuses.
+ */
+export function moveToIdleScheduling(taskId: number): boolean {
+  const chrt = chrtPath();
+  if (!chrt) return false;
+  return spawnSync(chrt, ['--idle', '--pid', '0', String(taskId)], { stdio: 'ignore' }).status === 0;
+}

@@ -3,22 +3,21 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
-import { descendants } from '../../bench/lib/procstat.ts';
+import { descendants, SCHED, schedulingOf } from '../../bench/lib/procstat.ts';
 import { exited, freePort, runCli, startServerProcess } from '../support/cli.ts';
 
-const SCHED_BATCH = 3;
-
-/** The processes named postgres below `root`, with their scheduling policy (/proc/<pid>/stat field 41). */
+/** The processes named postgres below `root`, with their scheduling policy. */
 function postgresProcessesUnder(root: number): { pid: number; policy: number }[] {
   const found: { pid: number; policy: number }[] = [];
   for (const pid of descendants(root)) {
+    let name: string;
     try {
-      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-      if (stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) !== 'postgres') continue;
-      found.push({ pid, policy: Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[38]) });
+      name = fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
     } catch {
-      // exited meanwhile
+      continue; // exited meanwhile
     }
+    const scheduling = name === 'postgres' ? schedulingOf(`/proc/${pid}`) : undefined;
+    if (scheduling) found.push({ pid, policy: scheduling.policy });
   }
   return found;
 }
@@ -55,7 +54,7 @@ describe('server lifecycle (real processes, embedded PostgreSQL)', function () {
     // take the CPU from the server's event loop in the middle of its turn.
     const postgres = postgresProcessesUnder(first.child.pid!);
     expect(postgres.length, 'postmaster and its helpers').to.be.greaterThan(2);
-    expect(postgres.map((p) => p.policy), 'scheduling policy of each PostgreSQL process').to.deep.equal(postgres.map(() => SCHED_BATCH));
+    expect(postgres.map((p) => p.policy), 'scheduling policy of each PostgreSQL process').to.deep.equal(postgres.map(() => SCHED.BATCH));
     first.child.kill('SIGTERM');
     expect(await exited(first.child), 'clean exit on SIGTERM').to.equal(0);
     const second = await start(env, port);

@@ -1,12 +1,11 @@
 import fs from 'node:fs';
 import { expect } from 'chai';
+import { SCHED, schedulingOf } from '../../bench/lib/procstat.ts';
 import { openPurgeConnection } from '../../retention-jobs/retention/low-priority.ts';
 import { bootApp, type TestApp } from '../support/app.ts';
 
-/** The nice value of a process of this host (field 19 of /proc/<pid>/stat). */
-function niceOf(pid: number): number {
-  return Number(fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[16]);
-}
+const niceOf = (pid: number) => schedulingOf(`/proc/${pid}`)!.nice;
+const chrtInstalled = ['/usr/bin/chrt', '/bin/chrt'].some((p) => fs.existsSync(p));
 
 async function backendPid(db: { raw(sql: string): Promise<{ rows: { pid: number }[] }> }): Promise<number> {
   return Number((await db.raw('SELECT pg_backend_pid() AS pid')).rows[0].pid);
@@ -26,8 +25,12 @@ describe('retention purge connection', () => {
       const purgePid = await backendPid(connection.db);
       expect(niceOf(purgePid)).to.equal(19);
       expect(connection.lowPriority()).to.equal(true);
-      // The request pool's backends keep their priority.
-      expect(niceOf(await backendPid(app.services.db))).to.equal(0);
+      // SCHED_IDLE: a live query's backend (SCHED_BATCH, which never preempts on wake-up) still takes the CPU from it at once.
+      if (chrtInstalled) expect(schedulingOf(`/proc/${purgePid}`)!.policy).to.equal(SCHED.IDLE);
+      // The request pool's backends keep their priority and policy.
+      const requestPid = await backendPid(app.services.db);
+      expect(niceOf(requestPid)).to.equal(0);
+      if (chrtInstalled) expect(schedulingOf(`/proc/${requestPid}`)!.policy).to.equal(SCHED.BATCH);
     } finally {
       await connection.close();
     }
