@@ -161,8 +161,10 @@ const LAST_OF_CAND = 'last AS (SELECT create_at, max(id) AS id FROM cand WHERE c
 /**
  * One batch of a post pass, in one statement after the lock: choose the next rows by (create_at, id),
  * evaluate holds and keep-pinned, delete the rest by ctid as read (a post a live request changed
- * meanwhile has a new row version and is left for the next run), then their versions, reactions and
- * files. Every write that adds a version, a reaction or a file change to a post moves its update_at
+ * meanwhile has a new row version and is left for the next run), then their versions, reactions,
+ * files and the thread memberships of the roots among them. A root whose replies lost some gets its
+ * reply count lowered unless it went too (its replies are checked against the batch before any root
+ * is looked up). Every write that adds a version, a reaction or a file change to a post moves its update_at
  * (posts/service.ts, posts/reactions.ts, files/service.ts; incremental compliance exports rely on it
  * too), so only posts changed since their creation, or created with files, are looked up there.
  */
@@ -180,7 +182,9 @@ async function postBatch(trx: Knex.Transaction, deps: PurgeDeps, options: PurgeO
        DELETE FROM posts p USING cand WHERE p.ctid = cand.row_id AND NOT cand.held AND NOT (?::boolean AND cand.is_pinned)
        RETURNING p.id, p.root_id, p.channel_id, p.delete_at, p.update_at <> p.create_at AS changed,
                  jsonb_array_length(p.file_ids) > 0 AS has_files, GREATEST(p.create_at, p.last_reply_at) AS shown_until),
-     changed AS MATERIALIZED (SELECT ARRAY(SELECT id FROM gone WHERE changed) AS ids, ARRAY(SELECT id FROM gone WHERE changed OR has_files) AS with_files),
+     changed AS MATERIALIZED (SELECT ARRAY(SELECT id FROM gone WHERE changed) AS ids, ARRAY(SELECT id FROM gone WHERE changed OR has_files) AS with_files,
+                                     ARRAY(SELECT id FROM gone WHERE root_id = '') AS roots),
+     memberships_gone AS (DELETE FROM thread_memberships m USING changed c WHERE m.post_id = ANY(c.roots) RETURNING 1),
      versions_gone AS (DELETE FROM post_versions v USING changed c WHERE v.post_id = ANY(c.ids) RETURNING 1),
      reactions_gone AS (DELETE FROM reactions r USING changed c WHERE r.post_id = ANY(c.ids) RETURNING 1),
      files_gone AS (DELETE FROM file_infos f USING changed c WHERE f.post_id = ANY(c.with_files) RETURNING f.id, f.path),
@@ -188,7 +192,7 @@ async function postBatch(trx: Knex.Transaction, deps: PurgeDeps, options: PurgeO
      replies_gone AS (SELECT root_id, count(*) AS n FROM gone WHERE root_id <> '' AND delete_at = 0 GROUP BY root_id),
      roots_fixed AS (
        UPDATE posts r SET reply_count = GREATEST(r.reply_count - rg.n, 0) FROM replies_gone rg
-       WHERE r.id = rg.root_id AND NOT EXISTS (SELECT 1 FROM gone g WHERE g.id = r.id) RETURNING 1),
+       WHERE r.id = rg.root_id AND rg.root_id NOT IN (SELECT id FROM gone) RETURNING 1),
      ${LAST_OF_CAND}
      SELECT (SELECT create_at FROM last) AS last_at, (SELECT id FROM last) AS last_id,
             (SELECT count(*) FROM cand WHERE held) AS held,
@@ -197,6 +201,7 @@ async function postBatch(trx: Knex.Transaction, deps: PurgeDeps, options: PurgeO
             ${deps.onPostsDeleted ? '(SELECT json_agg(id) FROM gone)' : 'NULL'} AS ids,
             (SELECT count(*) FROM versions_gone) AS versions, (SELECT count(*) FROM reactions_gone) AS reactions,
             (SELECT count(*) FROM removals) AS files, (SELECT count(*) FROM roots_fixed) AS roots,
+            (SELECT count(*) FROM memberships_gone) AS memberships,
             (SELECT json_agg(json_build_array(channel_id, m)) FROM (SELECT channel_id, max(shown_until) AS m FROM gone GROUP BY channel_id) x) AS channels`,
     [...held.bindings, pass.cutoff, from.at, from.id, ...pass.scope.bindings, options.batchSize, pass.keepPinned, Date.now(), pass.keepPinned],
   );

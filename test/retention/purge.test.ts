@@ -65,6 +65,9 @@ describe('retention purge', () => {
     const file = await insertFile(app, { user: alice.user.id, channel: plainChannel, at: now - 40 * DAY, postId: old });
     await db('posts').where({ id: old }).update({ file_ids: JSON.stringify([file.id]) });
 
+    // Followers of a purged root lose the thread with it; those of a kept root keep it.
+    await db('thread_memberships').insert([{ user_id: bob.user.id, post_id: old }, { user_id: bob.user.id, post_id: root }, { user_id: alice.user.id, post_id: root }]);
+
     const state = await purge(app, { now, batchSize: 2 });
 
     for (const gone of [old, teamOld, chanOld, oldReply]) expect(await exists(db, 'posts', { id: gone }), gone).to.equal(false);
@@ -75,6 +78,8 @@ describe('retention purge', () => {
     expect(await app.services.files.stat(file.key), 'the file content left the disk').to.equal(undefined);
     expect(Number((await db('retention_file_removals').count({ n: '*' }))[0].n)).to.equal(0);
     expect((await db('posts').where({ id: root }).first()).reply_count).to.equal(0);
+    expect(await exists(db, 'thread_memberships', { post_id: old }), 'memberships of a purged root').to.equal(false);
+    expect(Number((await db('thread_memberships').where({ post_id: root }).count({ n: '*' }))[0].n), 'memberships of a kept root').to.equal(2);
     expect(state.totals).to.include({ posts: 4, versions: 1, reactions: 1, files: 1, pinned_skipped: 1 });
     expect(state.done).to.include('global');
 
