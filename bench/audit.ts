@@ -24,7 +24,7 @@ import { descendants, processCpuSeconds } from './lib/procstat.ts';
 import { startBenchServer } from './lib/server.ts';
 import { machine, since, summarize, writeResults } from './lib/stats.ts';
 
-const { values } = parseArgs({ options: { seconds: { type: 'string', default: '15' }, records: { type: 'string', default: '1000000' }, writers: { type: 'string', default: '16' }, 'sweep-writers': { type: 'string', default: '16,32,64' }, samples: { type: 'string', default: '2000' }, 'stream-file': { type: 'string', default: 'true' } } });
+const { values } = parseArgs({ options: { seconds: { type: 'string', default: '15' }, records: { type: 'string', default: '1000000' }, writers: { type: 'string', default: '16' }, 'sweep-writers': { type: 'string', default: '16,32,64' }, 'sustain-seconds': { type: 'string', default: '60' }, samples: { type: 'string', default: '2000' }, 'stream-file': { type: 'string', default: 'true' } } });
 const seconds = Number(values.seconds);
 const recordCount = Number(values.records);
 const writers = Number(values.writers);
@@ -100,17 +100,17 @@ try {
   const ms = seconds * 1000;
   const pid = server.child.pid!;
   /** Runs a closed loop and adds the CPU it cost per operation; `settle` waits for background work (sealing) to finish. */
-  const measured = async (fn: (w: number) => Promise<boolean>, settle?: () => Promise<unknown>, concurrency = writers) => {
+  const measured = async (fn: (w: number) => Promise<boolean>, settle?: () => Promise<unknown>, concurrency = writers, durationMs = ms) => {
     await quiesce();
     const cpu0 = cpuMs(pid);
-    const r = await closedLoop(concurrency, ms, fn);
+    const r = await closedLoop(concurrency, durationMs, fn);
     const backlogAtEnd = await backlog();
     await settle?.();
     const cpu1 = cpuMs(pid);
     const perOp = (key: keyof CpuSplit) => Math.round(((cpu1[key] - cpu0[key]) * 1000) / r.count);
     const cpuPerOp = ((totalMs(cpu1) - totalMs(cpu0)) * 1000) / r.count;
     return {
-      per_second: r.rps, p50_ms: r.p50, p99_ms: r.p99, errors: r.errors, outbox_backlog_at_end: backlogAtEnd,
+      seconds: durationMs / 1000, per_second: r.rps, p50_ms: r.p50, p99_ms: r.p99, errors: r.errors, outbox_backlog_at_end: backlogAtEnd,
       cpu_us_per_op: Math.round(cpuPerOp), cpu_us_per_op_split: { client: perOp('client'), server: perOp('server'), postgres: perOp('postgres') },
       per_second_if_cpu_were_ours: Math.round((machine().cores as number) * 1e6 / cpuPerOp),
     };
@@ -134,7 +134,8 @@ try {
   }).then(() => true));
   const before = Number((await owner('audit_head').first('seq')).seq);
   // The audit log's own ingest capacity: each record committed on its own, like the raw INSERTs above.
-  const recordsAlone = await measured(() => recordAudit(app, auditRecord(n++)).then(() => true), sealed);
+  // Sustained: long enough for the checkpoints and autovacuum of the log's own tables to happen inside it.
+  const recordsAlone = await measured(() => recordAudit(app, auditRecord(n++)).then(() => true), sealed, writers, Number(values['sustain-seconds']) * 1000);
   const auditOnly = await measured(() => app.transaction((trx) => recordAudit(trx, auditRecord(n++))).then(() => true), sealed);
   const actionAndAudit = await measured((w) => app.transaction(async (trx) => {
     const i = n++;

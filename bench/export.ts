@@ -1,7 +1,8 @@
 // Compliance export benchmark (issue: scheduled compliance export jobs). Run: npm run bench:export -- [--posts N] [--channels C] [--seconds S]
 // Figures, per format (Actiance XML, CSV): wall time to export N posts across C channels (the
 // `custodian export run` process, which claims and runs the job in-process), the peak RSS of that
-// process, and GET /channels/{id}/posts latency (p99) idle and while the export runs.
+// process, and GET /channels/{id}/posts latency (p99) idle and while the export runs: under a saturating wrk
+// load, and under paced readers (users with think time) judged over exactly the export's run.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -13,6 +14,7 @@ import { analyseProfiles } from './lib/profile.ts';
 import { seed } from './lib/seed.ts';
 import { startBenchServer } from './lib/server.ts';
 import { machine, since } from './lib/stats.ts';
+import { pacedReadsFor, readStats, startPacedReads } from './lib/paced-reads.ts';
 import { wrkAvailable, wrkGet } from './lib/wrk.ts';
 
 const { values } = parseArgs({
@@ -22,6 +24,9 @@ const { values } = parseArgs({
     members: { type: 'string', default: '50' },
     seconds: { type: 'string', default: '10' },
     concurrency: { type: 'string', default: '4' },
+    // Live users: connections that each read, then think (as bench:retention's readers), judged over exactly the export's run.
+    'read-connections': { type: 'string', default: '20' },
+    'read-delay-ms': { type: 'string', default: '50' },
     formats: { type: 'string', default: 'actiance,csv' },
     // Writes a V8 CPU profile of each export process to bench/results/profiles/ and summarises it.
     profile: { type: 'boolean', default: false },
@@ -46,6 +51,9 @@ const results: Record<string, unknown> = { machine: machine(), posts, channels, 
 
 interface ExportRun {
   seconds: number;
+  /** Wall-clock span of the export process (epoch ms). */
+  from: number;
+  to: number;
   peak_rss_mib: number;
   /** CPU seconds of the export process (Node) and of its batch connection's PostgreSQL backend. */
   node_cpu_seconds: number;
@@ -57,6 +65,7 @@ interface ExportRun {
 /** Runs `custodian export run` and samples its resident memory and CPU time until it exits. */
 async function exportRun(format: string, profileDir?: string): Promise<ExportRun> {
   const started = performance.now();
+  const from = Date.now();
   const backendCpu = sampleBackendCpu(monitor, 'custodian-export');
   const nodeOptions = profileDir ? `${process.env.NODE_OPTIONS ?? ''} --cpu-prof --cpu-prof-dir=${profileDir}` : process.env.NODE_OPTIONS;
   const child = spawn(path.join(root, 'bin', 'custodian'), ['export', 'run', '--format', format, '--from', '0'], {
@@ -81,7 +90,7 @@ async function exportRun(format: string, profileDir?: string): Promise<ExportRun
   const exit = await new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   clearInterval(timer);
   const seconds = Math.round(since(started) / 100) / 10;
-  return { seconds, peak_rss_mib: Math.round(peak), node_cpu_seconds: ticks / 100, backend_cpu_seconds: await backendCpu.stop(), exit, output };
+  return { seconds, from, to: Date.now(), peak_rss_mib: Math.round(peak), node_cpu_seconds: ticks / 100, backend_cpu_seconds: await backendCpu.stop(), exit, output };
 }
 
 /**
@@ -136,6 +145,11 @@ try {
   const idleWindowP99s = idleWindows.map((w) => w.p99);
   results.get_posts_idle_windows = { windows: idleWindows.length, p99s: idleWindowP99s, worst_window_p99: Math.max(...idleWindowP99s), median_window_p99: median(idleWindowP99s) };
 
+  const readerLoad = { url: server.url, paths, headers: auth, connections: Number(values['read-connections']), delayMs: Number(values['read-delay-ms']) };
+  const pacedIdle = readStats(await pacedReadsFor(readerLoad, seconds));
+  results.paced_reads_idle = { load: `${readerLoad.connections} connections, ${readerLoad.delayMs} ms think time`, ...pacedIdle };
+  console.log('paced reads idle', pacedIdle);
+
   for (const format of values.formats.split(',')) {
     const copySeconds = await rawCopySeconds();
     let quiet: ExportRun | undefined;
@@ -172,6 +186,20 @@ try {
       during_window_p99s: during.map((w) => w.p99),
       zips_in_store: size,
     };
+    // The same export again beside live users (paced readers) instead of a saturating load, judged over exactly its run.
+    const live = startPacedReads(readerLoad);
+    await new Promise((r) => setTimeout(r, 1000));
+    const pacedRun = await exportRun(format);
+    const liveSamples = await live.stop();
+    if (pacedRun.exit !== 0) throw new Error(`export ${format} failed:\n${pacedRun.output}`);
+    const pacedDuring = readStats(liveSamples, pacedRun.from, pacedRun.to);
+    Object.assign(results[`export_${format}`] as object, {
+      with_paced_readers: {
+        seconds: pacedRun.seconds, peak_rss_mib: pacedRun.peak_rss_mib, reads_during: pacedDuring,
+        p99_ratio_to_idle: Math.round((pacedDuring.p99 / pacedIdle.p99) * 100) / 100,
+        p95_ratio_to_idle: Math.round((pacedDuring.p95 / pacedIdle.p95) * 100) / 100,
+      },
+    });
     console.log(`export ${format}:`, JSON.stringify(results[`export_${format}`]));
     console.log(run.output.split('\n').slice(-4).join('\n'));
     if (profileDir) {

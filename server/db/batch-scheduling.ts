@@ -23,11 +23,14 @@ export function underBatchScheduling(command: string, args: string[]): { command
   return { command: chrt, args: ['--batch', '0', command, ...args], batch: true };
 }
 
-/** Moves a running process (all its threads) to SCHED_BATCH; false where chrt is absent or refuses. */
-export function moveToBatchScheduling(pid: number): boolean {
+/**
+ * Moves a running process (all its threads) to SCHED_BATCH, or with `{ thread: true }` only the thread
+ * whose id is given; false where chrt is absent or refuses.
+ */
+export function moveToBatchScheduling(id: number, options: { thread?: boolean } = {}): boolean {
   const chrt = chrtPath();
   if (!chrt) return false;
-  return spawnSync(chrt, ['--all-tasks', '--batch', '--pid', '0', String(pid)], { stdio: 'ignore' }).status === 0;
+  return spawnSync(chrt, [...(options.thread ? [] : ['--all-tasks']), '--batch', '--pid', '0', String(id)], { stdio: 'ignore' }).status === 0;
 }
 
 /**
