@@ -14,12 +14,20 @@ function read(file: string): string | undefined {
   }
 }
 
+/**
+ * The fields of `<procDir>/stat` after the command name, from field 3 (state) on: index i is field i + 3.
+ * `procDir` is a process (`/proc/<pid>`) or a thread (`/proc/<pid>/task/<tid>`); undefined when it has ended.
+ */
+function statFields(procDir: string): string[] | undefined {
+  const text = read(`${procDir}/stat`);
+  // The command name (field 2) may contain spaces and parentheses: split after its closing ')'.
+  return text ? text.slice(text.lastIndexOf(')') + 2).split(' ') : undefined;
+}
+
 /** utime + stime of a process in seconds, what its exited children used (cutime + cstime), and its parent pid. */
 function stat(pid: number): { cpu: number; exitedChildrenCpu: number; ppid: number } | undefined {
-  const text = read(`/proc/${pid}/stat`);
-  if (!text) return undefined;
-  // The command name (field 2) may contain spaces and parentheses: split after its closing ')'.
-  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  const fields = statFields(`/proc/${pid}`);
+  if (!fields) return undefined;
   return { ppid: Number(fields[1]), cpu: (Number(fields[11]) + Number(fields[12])) / CLK_TCK, exitedChildrenCpu: (Number(fields[13]) + Number(fields[14])) / CLK_TCK };
 }
 
@@ -171,16 +179,12 @@ export const SCHED = { OTHER: 0, BATCH: 3, IDLE: 5 } as const;
  * `/proc/self/task/<tid>`); undefined when it has ended.
  */
 export function schedulingOf(procDir: string): { nice: number; policy: number } | undefined {
-  const text = read(`${procDir}/stat`);
-  if (!text) return undefined;
-  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-  return { nice: Number(fields[16]), policy: Number(fields[38]) };
+  const fields = statFields(procDir);
+  return fields && { nice: Number(fields[16]), policy: Number(fields[38]) };
 }
 
 /** utime + stime of a process or thread directory under /proc, in clock ticks; undefined when it has ended. */
 export function threadCpuTicks(procDir: string): number | undefined {
-  const text = read(`${procDir}/stat`);
-  if (!text) return undefined;
-  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-  return Number(fields[11]) + Number(fields[12]);
+  const fields = statFields(procDir);
+  return fields && Number(fields[11]) + Number(fields[12]);
 }

@@ -1,15 +1,13 @@
 // A worker thread holding WebSocket clients that record when each `posted` event arrives (absolute ms),
 // so 1,000 receiving sockets do not queue behind one event loop in the benchmark process.
-import fs from 'node:fs';
-import path from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import { WebSocket } from 'ws';
-import { moveToBatchScheduling } from '../../server/db/batch-scheduling.ts';
+import { currentThreadId, moveToBatchScheduling } from '../../server/db/batch-scheduling.ts';
 
 // Under SCHED_BATCH, as the load agents run (bench/README): a remote client cannot take the server's
 // CPU when a frame reaches it, and a receiver on the same machine would, woken by every frame in the
 // middle of a fan-out. Its CPU time is unchanged. The bare ws baseline uses the same receivers.
-if (process.platform === 'linux') moveToBatchScheduling(Number(path.basename(fs.readlinkSync('/proc/thread-self'))), { thread: true });
+if (process.platform === 'linux') moveToBatchScheduling(currentThreadId(), { thread: true });
 
 const { url, tokens } = workerData as { url: string; tokens: string[] };
 const now = () => performance.timeOrigin + performance.now();

@@ -5,14 +5,13 @@
 // so the kernel gives this thread only the CPU the API leaves idle. The job itself (its row, the
 // cursor, the commit order, delivery, audit) stays on the main thread: the worker only writes
 // temporary zips, which the runner moves into the store and commits one after another, as before.
-import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { isMainThread, parentPort, Worker, workerData, type MessagePort } from 'node:worker_threads';
 import type { Knex } from 'knex';
 import { openPurgeConnection } from '../../retention-jobs/retention/low-priority.ts';
 import type { Config } from '../../server/config/schema.ts';
-import { moveToIdleScheduling } from '../../server/db/batch-scheduling.ts';
+import { currentThreadId, moveToIdleScheduling } from '../../server/db/batch-scheduling.ts';
 import { createKnex } from '../../server/db/connection.ts';
 import type { PgTarget } from '../../server/db/targets.ts';
 import { LocalFileStore } from '../../server/files/local-store.ts';
@@ -107,7 +106,7 @@ export class ExportBatchWorker {
 /** Lowers this thread's scheduling priority (Linux: nice applies to the thread whose id is given). */
 function lowerThreadPriority(): void {
   try {
-    const tid = Number(path.basename(fs.readlinkSync('/proc/thread-self')));
+    const tid = currentThreadId();
     // Where chrt exists, below every normal and batch task, so a woken API thread or backend never waits
     // for it; the nice value is for where it does not.
     moveToIdleScheduling(tid);

@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import path from 'node:path';
 
 // The embedded PostgreSQL runs under Linux's SCHED_BATCH policy (inherited by every backend it forks).
 // Each query this server sends wakes a backend; under the default policy the woken backend preempts
@@ -14,6 +15,16 @@ const CHRT_PATHS = ['/usr/bin/chrt', '/bin/chrt'];
 /** util-linux's chrt, on Linux where it is installed. */
 function chrtPath(): string | undefined {
   return process.platform === 'linux' ? CHRT_PATHS.find((candidate) => fs.existsSync(candidate)) : undefined;
+}
+
+/** Whether scheduling policies can be set here (Linux with chrt installed). */
+export function chrtAvailable(): boolean {
+  return chrtPath() !== undefined;
+}
+
+/** The Linux thread id of the calling thread (the main thread's is the process id); throws where /proc is missing. */
+export function currentThreadId(): number {
+  return Number(path.basename(fs.readlinkSync('/proc/thread-self')));
 }
 
 /** The command and arguments that start `command` under SCHED_BATCH, or them unchanged where chrt is absent. */

@@ -1,11 +1,10 @@
-import fs from 'node:fs';
 import { expect } from 'chai';
 import { SCHED, schedulingOf } from '../../bench/lib/procstat.ts';
 import { openPurgeConnection } from '../../retention-jobs/retention/low-priority.ts';
+import { chrtAvailable } from '../../server/db/batch-scheduling.ts';
 import { bootApp, type TestApp } from '../support/app.ts';
 
 const niceOf = (pid: number) => schedulingOf(`/proc/${pid}`)!.nice;
-const chrtInstalled = ['/usr/bin/chrt', '/bin/chrt'].some((p) => fs.existsSync(p));
 
 async function backendPid(db: { raw(sql: string): Promise<{ rows: { pid: number }[] }> }): Promise<number> {
   return Number((await db.raw('SELECT pg_backend_pid() AS pid')).rows[0].pid);
@@ -26,11 +25,11 @@ describe('retention purge connection', () => {
       expect(niceOf(purgePid)).to.equal(19);
       expect(connection.lowPriority()).to.equal(true);
       // SCHED_IDLE: a live query's backend (SCHED_BATCH, which never preempts on wake-up) still takes the CPU from it at once.
-      if (chrtInstalled) expect(schedulingOf(`/proc/${purgePid}`)!.policy).to.equal(SCHED.IDLE);
+      if (chrtAvailable()) expect(schedulingOf(`/proc/${purgePid}`)!.policy).to.equal(SCHED.IDLE);
       // The request pool's backends keep their priority and policy.
       const requestPid = await backendPid(app.services.db);
       expect(niceOf(requestPid)).to.equal(0);
-      if (chrtInstalled) expect(schedulingOf(`/proc/${requestPid}`)!.policy).to.equal(SCHED.BATCH);
+      if (chrtAvailable()) expect(schedulingOf(`/proc/${requestPid}`)!.policy).to.equal(SCHED.BATCH);
     } finally {
       await connection.close();
     }
