@@ -184,7 +184,7 @@ async function postBatch(trx: Knex.Transaction, deps: PurgeDeps, options: PurgeO
                  jsonb_array_length(p.file_ids) > 0 AS has_files, GREATEST(p.create_at, p.last_reply_at) AS shown_until),
      changed AS MATERIALIZED (SELECT ARRAY(SELECT id FROM gone WHERE changed) AS ids, ARRAY(SELECT id FROM gone WHERE changed OR has_files) AS with_files,
                                      ARRAY(SELECT id FROM gone WHERE root_id = '') AS roots),
-     memberships_gone AS (DELETE FROM thread_memberships m USING changed c WHERE m.post_id = ANY(c.roots) RETURNING 1),
+     memberships_gone AS (DELETE FROM thread_memberships m USING changed c WHERE m.post_id = ANY(c.roots)),
      versions_gone AS (DELETE FROM post_versions v USING changed c WHERE v.post_id = ANY(c.ids) RETURNING 1),
      reactions_gone AS (DELETE FROM reactions r USING changed c WHERE r.post_id = ANY(c.ids) RETURNING 1),
      files_gone AS (DELETE FROM file_infos f USING changed c WHERE f.post_id = ANY(c.with_files) RETURNING f.id, f.path),
@@ -201,7 +201,6 @@ async function postBatch(trx: Knex.Transaction, deps: PurgeDeps, options: PurgeO
             ${deps.onPostsDeleted ? '(SELECT json_agg(id) FROM gone)' : 'NULL'} AS ids,
             (SELECT count(*) FROM versions_gone) AS versions, (SELECT count(*) FROM reactions_gone) AS reactions,
             (SELECT count(*) FROM removals) AS files, (SELECT count(*) FROM roots_fixed) AS roots,
-            (SELECT count(*) FROM memberships_gone) AS memberships,
             (SELECT json_agg(json_build_array(channel_id, m)) FROM (SELECT channel_id, max(shown_until) AS m FROM gone GROUP BY channel_id) x) AS channels`,
     [...held.bindings, pass.cutoff, from.at, from.id, ...pass.scope.bindings, options.batchSize, pass.keepPinned, Date.now(), pass.keepPinned],
   );
