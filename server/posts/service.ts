@@ -201,7 +201,12 @@ export async function deletePost(trx: Knex.Transaction, deps: PostDeps, afterCom
   await trx('file_infos').whereIn('post_id', victims.map((v) => v.id)).update({ delete_at: now, update_at: now });
   if (post.root_id) await trx('posts').where({ id: post.root_id }).update({ reply_count: trx.raw('GREATEST(reply_count - 1, 0)') });
   const deleted = { ...post, delete_at: now, update_at: now };
-  afterCommit(() => deps.events.publish({ event: 'post_deleted', data: { post: JSON.stringify({ ...presentPost(post), delete_at: now, update_at: now }), delete_by: actor.userId }, broadcast: { channel_id: post.channel_id } }));
+  afterCommit(() => {
+    // As in Mattermost: members learn that the post is gone; only system admins learn who deleted it.
+    const data = { post: JSON.stringify({ ...presentPost(post), delete_at: now, update_at: now }) };
+    deps.events.publish({ event: 'post_deleted', data, broadcast: { channel_id: post.channel_id, contains_sanitized_data: true } });
+    deps.events.publish({ event: 'post_deleted', data: { ...data, delete_by: actor.userId }, broadcast: { channel_id: post.channel_id, contains_sensitive_data: true } });
+  });
   return deleted;
 }
 

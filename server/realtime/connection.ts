@@ -30,6 +30,12 @@ export class Connection {
   sessionId: string;
   /** Epoch ms when the session expires; checked without a database round trip. */
   expiresAt: number;
+  /**
+   * The user holds system_admin (directly or through a group): receives the sensitive version of
+   * events that come in two. Set when a socket binds; kept current by `user_role_updated` and the
+   * periodic session re-check.
+   */
+  systemAdmin = false;
   /** The open socket, or null while dormant. */
   socket: WebSocket | null = null;
   /** The `seq` the next event gets. */

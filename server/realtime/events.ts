@@ -8,6 +8,13 @@ export interface Broadcast {
   team_id?: string;
   /** Users to leave out (e.g. the sender of a typing event). */
   omit_users?: Record<string, boolean> | null;
+  /**
+   * Mattermost's pair for events that exist in two versions: the sanitised one goes to everyone but
+   * system admins, the sensitive one (e.g. `post_deleted` naming who deleted) to system admins only.
+   * Neither flag is sent to clients.
+   */
+  contains_sanitized_data?: boolean;
+  contains_sensitive_data?: boolean;
 }
 
 /** A server → client WebSocket event, before the per-connection `seq` is stamped on it. */

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { RawData, WebSocket } from 'ws';
+import { systemRolesOf } from '../auth/actor.ts';
 import { sessionActivity } from '../auth/session-activity.ts';
 import { resolveToken, type SessionPolicy, type SessionRow } from '../auth/sessions.ts';
 import { newId } from '../lib/ids.ts';
@@ -9,7 +10,7 @@ import { handleAction, requestProblem } from './actions.ts';
 import { ConnectionIndex } from './connection-index.ts';
 import { Connection, type DeliveryLimits } from './connection.ts';
 import type { EventBus, ServerEvent } from './events.ts';
-import { membershipChanges } from './invalidation.ts';
+import { membershipChanges, rolesChange } from './invalidation.ts';
 import { MembershipCache } from './membership.ts';
 import { EventRouter, type DeliveryObserver } from './router.ts';
 import { liveSessions } from './session-check.ts';
@@ -233,7 +234,8 @@ export class Hub {
 
   /**
    * Re-checks every connected session against the database now and closes the sockets of sessions
-   * that were revoked, expired, went idle or whose user was deactivated. Returns sockets closed.
+   * that were revoked, expired, went idle or whose user was deactivated; the others take their
+   * user's current system_admin standing (a group sync may have changed it). Returns sockets closed.
    */
   async revalidateSessions(now = Date.now()): Promise<number> {
     if (this.index.size === 0) return 0;
@@ -243,10 +245,13 @@ export class Hub {
     let closed = 0;
     for (const conn of [...this.index.all()]) {
       if (!checked.has(conn.sessionId)) continue;
-      const expiresAt = live.get(conn.sessionId);
-      if (expiresAt === undefined) {
+      const session = live.get(conn.sessionId);
+      if (session === undefined) {
         if (this.remove(conn, 'session expired')) closed++;
-      } else conn.expiresAt = expiresAt;
+      } else {
+        conn.expiresAt = session.expiresAt;
+        conn.systemAdmin = session.systemAdmin;
+      }
     }
     return closed;
   }
@@ -294,6 +299,8 @@ export class Hub {
         for (const id of changes.userIds) this.members.invalidateUser(id);
         if (!changes.channelIds.length && !changes.teamIds.length && !changes.userIds.length) this.members.clear();
       }
+      const roles = rolesChange(event);
+      if (roles) for (const conn of this.index.forUser(roles.userId)) conn.systemAdmin = roles.systemAdmin;
       if (!this.stopped && this.index.size > 0 && !event.internal) this.router.enqueue(event);
     } catch (err) {
       this.logger.error({ err, event: event?.event }, 'could not queue websocket event');
@@ -370,7 +377,7 @@ export class Hub {
       conn = prior;
       // A client that gave up on a half-dead socket takes its connection over.
       const previous = conn.socket;
-      this.bindSocket(conn, ws, auth.session);
+      this.bindSocket(conn, ws, auth);
       previous?.terminate();
       if (conn.canResumeAt(resume.sequence)) {
         conn.replayFrom(resume.sequence, this.settings);
@@ -382,15 +389,16 @@ export class Hub {
     } else {
       conn = new Connection(newId(), auth.user.id, auth.session.id, auth.session.expires_at);
       this.index.add(conn);
-      this.bindSocket(conn, ws, auth.session);
+      this.bindSocket(conn, ws, auth);
     }
     conn.deliver(helloHead(conn.id, conn.userId), false, this.settings);
     return conn;
   }
 
-  private bindSocket(conn: Connection, ws: WebSocket, session: SessionRow): void {
+  private bindSocket(conn: Connection, ws: WebSocket, { session, user }: Authenticated): void {
     conn.sessionId = session.id;
     conn.expiresAt = session.expires_at;
+    conn.systemAdmin = systemRolesOf(user).has('system_admin');
     this.index.attach(conn, ws);
   }
 

@@ -58,6 +58,19 @@ export function membershipChanges(event: ServerEvent): MembershipChange | undefi
   return { channelIds: [...channels], teamIds: [...teams], userIds: [...users] };
 }
 
+/** Sent to a user whose system roles changed (Mattermost's shape: `data.roles` is space-separated). */
+export function userRoleUpdated(userId: string, roles: Iterable<string>): ServerEvent {
+  return { event: 'user_role_updated', data: { user_id: userId, roles: [...roles].join(' ') }, broadcast: { user_id: userId } };
+}
+
+/** The user whose system_admin standing a `user_role_updated` event sets; undefined for other events. */
+export function rolesChange(event: ServerEvent): { userId: string; systemAdmin: boolean } | undefined {
+  if (event.event !== 'user_role_updated') return undefined;
+  const { user_id: userId, roles } = event.data ?? {};
+  if (typeof userId !== 'string' || typeof roles !== 'string') return undefined;
+  return { userId, systemAdmin: roles.split(/\s+/).includes('system_admin') };
+}
+
 /** An object, or one serialised as a JSON string (Mattermost sends several that way). */
 function objectOf(value: unknown): Record<string, unknown> | undefined {
   if (typeof value === 'string') {

@@ -29,7 +29,8 @@ interface Queued {
  *
  * Mattermost's rules: `broadcast.user_id` → that user's connections; else `channel_id` → current
  * channel members; else `team_id` → current team members; else every connection. `omit_users` always
- * applies (by key, as Mattermost does). Each event is serialised once; recipients only add their `seq`.
+ * applies (by key, as Mattermost does), and so do `contains_sensitive_data` (system admins only) and
+ * `contains_sanitized_data` (everyone else). Each event is serialised once; recipients only add their `seq`.
  */
 export class EventRouter {
   private readonly index: ConnectionIndex;
@@ -143,10 +144,13 @@ export class EventRouter {
 
   private deliver(event: ServerEvent, targets: Iterable<Connection>): void {
     const omit = event.broadcast?.omit_users;
+    const adminsOnly = event.broadcast?.contains_sensitive_data === true;
+    const exceptAdmins = event.broadcast?.contains_sanitized_data === true;
     const droppable = droppableEvents.has(event.event);
     let head: Buffer | undefined;
     for (const conn of targets) {
       if (omit && Object.hasOwn(omit, conn.userId)) continue;
+      if (adminsOnly ? !conn.systemAdmin : exceptAdmins && conn.systemAdmin) continue;
       head ??= eventHead(event);
       const written = conn.deliver(head, droppable, this.limits);
       this.burst += written;

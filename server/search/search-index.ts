@@ -193,7 +193,8 @@ export class SearchIndex {
   }
 
   private onEvent(event: ServerEvent): void {
-    if (event.internal || !POST_EVENTS.has(event.event) || typeof event.data.post !== 'string') return;
+    // An event's admins-only twin (contains_sensitive_data) names the same post again.
+    if (event.internal || event.broadcast?.contains_sensitive_data || !POST_EVENTS.has(event.event) || typeof event.data.post !== 'string') return;
     try {
       const id = (JSON.parse(event.data.post) as { id?: unknown }).id;
       if (typeof id === 'string') this.postsChanged([id]);

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { systemRolesOf } from '../../server/auth/actor.ts';
 import { forgetCachedSessions } from '../../server/auth/sessions.ts';
 import { addChannelMember, removeChannelMember } from '../../server/channels/membership.ts';
 import type { ChannelRow } from '../../server/channels/model.ts';
@@ -7,6 +8,7 @@ import { nowMs } from '../../server/lib/clock.ts';
 import { newId } from '../../server/lib/ids.ts';
 import type { Logger } from '../../server/lib/logger.ts';
 import type { EventBus } from '../../server/realtime/events.ts';
+import { userRoleUpdated } from '../../server/realtime/invalidation.ts';
 import type { TeamRow } from '../../server/teams/model.ts';
 import { addTeamMember, removeTeamMember } from '../../server/teams/service.ts';
 import { auditIdentity } from '../audit.ts';
@@ -91,7 +93,10 @@ export async function reconcileUser(trx: Knex.Transaction, deps: GroupSyncDeps, 
   if (groupRoles !== user.group_roles) {
     await trx('users').where({ id: userId }).update({ group_roles: groupRoles, update_at: nowMs() });
     await auditIdentity(trx, deps.logger, { event: 'group_roles_changed', userId, before: user.group_roles, after: groupRoles });
-    afterCommit(() => forgetCachedSessions(userId));
+    afterCommit(() => {
+      forgetCachedSessions(userId);
+      deps.events.publish(userRoleUpdated(userId, systemRolesOf({ roles: user.roles as string, group_roles: groupRoles })));
+    });
   }
   if (Number(user.delete_at) > 0) return;
 

@@ -1,6 +1,6 @@
 import { Router } from '@koa/router';
 import type { Knex } from 'knex';
-import type { Actor } from '../../auth/actor.ts';
+import { systemRolesOf, type Actor } from '../../auth/actor.ts';
 import { passwordLogin } from '../../auth/login.ts';
 import { LoginThrottle } from '../../auth/login-throttle.ts';
 import { authorize } from '../../auth/policy.ts';
@@ -10,6 +10,7 @@ import { setCookies } from '../../http/cookies.ts';
 import { sendSessionCredentials } from '../../http/login-session.ts';
 import { sendJson, sendOk } from '../../http/respond.ts';
 import type { AppState } from '../../http/state.ts';
+import { userRoleUpdated } from '../../realtime/invalidation.ts';
 import { bodyOf } from '../../http/validate.ts';
 import { ForbiddenError } from '../../lib/errors.ts';
 import { nowMs } from '../../lib/clock.ts';
@@ -164,15 +165,18 @@ export function userRoutes(services: Services): Router<AppState> {
     const id = userIdParam(ctx.params, actor);
     const requested = bodyOf(schema.updateRolesBody, ctx.state).roles;
     const audit = openAudit(services, ctx, 'update_user_roles', { objectType: 'user', parameters: { user_id: id, roles: requested } });
-    await audit.run(async (trx) => {
+    const effective = await audit.run(async (trx) => {
       authorize(actor, 'manage_system', { kind: 'system' });
       const roles = normaliseRoles(requested);
-      audit.prior({ roles: (await getUser(trx, id)).roles }).result({ roles });
+      const target = await getUser(trx, id);
+      audit.prior({ roles: target.roles }).result({ roles });
       await trx('users').where({ id }).update({ roles, update_at: nowMs() });
       // Sessions carry the roles they were issued with; make new roles take effect now.
       await trx('sessions').where({ user_id: id }).update({ roles });
+      return systemRolesOf({ roles, group_roles: target.group_roles });
     });
     forgetCachedSessions(id);
+    services.events.publish(userRoleUpdated(id, effective));
     sendOk(ctx);
   });
 
