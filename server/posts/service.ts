@@ -9,6 +9,7 @@ import { ConflictError, ForbiddenError, InvalidInputError, NotFoundError } from 
 import { newId } from '../lib/ids.ts';
 import { nowMs } from '../lib/clock.ts';
 import type { EventBus } from '../realtime/events.ts';
+import { forgetDeletedReply, REPLY_DELETED } from '../threads/service.ts';
 import { insertPost, type MentionTargets } from './insert.ts';
 import { MAX_MESSAGE_CHARS, postColumns, presentPost, type PostRow } from './model.ts';
 import { channelWideMentions, charLength, extractHashtags, extractMentions } from './text.ts';
@@ -199,13 +200,16 @@ export async function deletePost(trx: Knex.Transaction, deps: PostDeps, afterCom
   for (const victim of victims) await recordVersion(trx, victim, 'delete', actor, now);
   await trx('posts').whereIn('id', victims.map((v) => v.id)).update({ delete_at: now, update_at: now });
   await trx('file_infos').whereIn('post_id', victims.map((v) => v.id)).update({ delete_at: now, update_at: now });
-  if (post.root_id) await trx('posts').where({ id: post.root_id }).update({ reply_count: trx.raw('GREATEST(reply_count - 1, 0)') });
+  const relieved = post.root_id ? await forgetDeletedReply(trx, post, mentionTargets(access.channel.type, post.message)) : [];
   const deleted = { ...post, delete_at: now, update_at: now };
   afterCommit(() => {
     // As in Mattermost: members learn that the post is gone; only system admins learn who deleted it.
     const data = { post: JSON.stringify({ ...presentPost(post), delete_at: now, update_at: now }) };
     deps.events.publish({ event: 'post_deleted', data, broadcast: { channel_id: post.channel_id, contains_sanitized_data: true } });
     deps.events.publish({ event: 'post_deleted', data: { ...data, delete_by: actor.userId }, broadcast: { channel_id: post.channel_id, contains_sensitive_data: true } });
+    if (post.root_id) {
+      deps.events.publish({ event: REPLY_DELETED, internal: true, data: { root_id: post.root_id, reply_create_at: post.create_at, relieved }, broadcast: { channel_id: post.channel_id } });
+    }
   });
   return deleted;
 }

@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import type { Logger } from '../lib/logger.ts';
 import type { EventBus, ServerEvent } from '../realtime/events.ts';
 import { presentUserThread } from './model.ts';
+import { REPLY_DELETED } from './service.ts';
 import { threadForFollowers, threadParticipants } from './queries.ts';
 
 function replyOf(event: ServerEvent): { rootId: string; userId: string } | undefined {
@@ -14,11 +15,20 @@ function replyOf(event: ServerEvent): { rootId: string; userId: string } | undef
   }
 }
 
+/** A deleted reply, from the internal event `deletePost` publishes after commit. */
+function removalOf(event: ServerEvent): { rootId: string; createAt: number; relieved: Set<string> } | undefined {
+  if (event.event !== REPLY_DELETED) return undefined;
+  const { root_id: rootId, reply_create_at: createAt, relieved } = event.data;
+  if (typeof rootId !== 'string' || typeof createAt !== 'number' || !Array.isArray(relieved)) return undefined;
+  return { rootId, createAt, relieved: new Set(relieved.filter((id): id is string => typeof id === 'string')) };
+}
+
 /**
- * Tells each follower of a thread how it looks to them (`thread_updated`) when a reply is posted.
- * It listens to `posted`, which is published after the reply (and the memberships it created) were
- * committed, so followers never hear of a reply that was rolled back; 'origin' scope sends each
- * update once, from the node that took the reply. Only followers still in the channel are told.
+ * Tells each follower of a thread how it looks to them (`thread_updated`) when a reply is posted,
+ * and, when one is deleted, those for whom it was unread (one unread reply, perhaps a mention, fewer).
+ * It listens to `posted` and to the deletion's internal event, both published after commit, so
+ * followers never hear of a change that was rolled back; 'origin' scope sends each update once, from
+ * the node that made the change. Only followers still in the channel are told.
  */
 export function startThreadEvents(deps: { db: Knex; events: EventBus; logger: Logger }): () => Promise<void> {
   const log = deps.logger.child({ component: 'thread-events' });
@@ -44,13 +54,36 @@ export function startThreadEvents(deps: { db: Knex; events: EventBus; logger: Lo
     }
   }
 
+  async function announceRemoval(removal: { rootId: string; createAt: number; relieved: Set<string> }): Promise<void> {
+    const rows = await threadForFollowers(deps.db, removal.rootId, true);
+    const affected = rows.filter((row) => row.last_viewed < removal.createAt || removal.relieved.has(row.follower_id));
+    if (affected.length === 0) return;
+    const participants = (await threadParticipants(deps.db, [removal.rootId])).get(removal.rootId) ?? [];
+    for (const row of affected) {
+      deps.events.publish({
+        event: 'thread_updated',
+        data: {
+          thread: JSON.stringify(presentUserThread(row, participants)),
+          previous_unread_replies: row.unread_replies + (row.last_viewed < removal.createAt ? 1 : 0),
+          previous_unread_mentions: row.unread_mentions + (removal.relieved.has(row.follower_id) ? 1 : 0),
+        },
+        broadcast: { user_id: row.follower_id, team_id: row.team_id },
+      });
+    }
+  }
+
+  const track = (work: Promise<void>, rootId: string) => {
+    const logged = work.catch((err) => log.error({ err, root_id: rootId }, 'could not announce a thread update'));
+    inFlight.add(logged);
+    void logged.finally(() => inFlight.delete(logged));
+  };
+
   // A listener must never throw: the bus calls every listener from the publisher's stack.
   const unsubscribe = deps.events.subscribe((event) => {
     const reply = replyOf(event);
-    if (!reply) return;
-    const work = announce(event, reply).catch((err) => log.error({ err, root_id: reply.rootId }, 'could not announce a thread update'));
-    inFlight.add(work);
-    void work.finally(() => inFlight.delete(work));
+    if (reply) return track(announce(event, reply), reply.rootId);
+    const removal = removalOf(event);
+    if (removal) track(announceRemoval(removal), removal.rootId);
   }, 'origin');
 
   return async () => {

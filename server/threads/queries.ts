@@ -19,14 +19,17 @@ export interface ThreadListOptions {
   unread: boolean;
 }
 
-/** Followed threads (from their first reply on) joined to their channel and to the follower's membership in it. */
-function memberThreads(db: Knex | Knex.Transaction, deleted: boolean): Knex.QueryBuilder {
+/**
+ * Followed threads joined to their channel and to the follower's membership in it; from their first
+ * reply on, unless `withoutReplies` (a thread whose last reply was just deleted).
+ */
+function memberThreads(db: Knex | Knex.Transaction, deleted: boolean, withoutReplies = false): Knex.QueryBuilder {
   const query = db('thread_memberships as m')
     .join('posts as p', 'p.id', 'm.post_id')
     .join('channels as c', 'c.id', 'p.channel_id')
     .join('channel_members as cm', (j) => j.on('cm.channel_id', 'c.id').andOn('cm.user_id', 'm.user_id'))
-    .where('m.following', true)
-    .where('p.last_reply_at', '>', 0);
+    .where('m.following', true);
+  if (!withoutReplies) query.where('p.last_reply_at', '>', 0);
   if (!deleted) query.where('p.delete_at', 0);
   return query;
 }
@@ -77,8 +80,8 @@ export async function loadUserThread(db: Knex | Knex.Transaction, userId: string
 }
 
 /** A thread as each of its followers sees it (followers still in the channel only). */
-export async function threadForFollowers(db: Knex | Knex.Transaction, threadId: string): Promise<(UserThreadRow & { follower_id: string })[]> {
-  return (await selectUserThread(db, memberThreads(db, false).where('p.id', threadId)).select('m.user_id as follower_id')) as (UserThreadRow & { follower_id: string })[];
+export async function threadForFollowers(db: Knex | Knex.Transaction, threadId: string, withoutReplies = false): Promise<(UserThreadRow & { follower_id: string })[]> {
+  return (await selectUserThread(db, memberThreads(db, false, withoutReplies).where('p.id', threadId)).select('m.user_id as follower_id')) as (UserThreadRow & { follower_id: string })[];
 }
 
 /**

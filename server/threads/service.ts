@@ -88,6 +88,35 @@ export async function markThreadRead(trx: Knex.Transaction, events: EventBus, af
   return after;
 }
 
+/** Announced (internally, after commit) when a reply is deleted; threads/events.ts tells the followers. */
+export const REPLY_DELETED = 'thread_reply_deleted';
+
+/**
+ * A reply was deleted (already marked so in this transaction): its root's reply count and last reply
+ * time come from the replies left, so a thread is no longer unread because of a reply nobody can see,
+ * and members whose unread mention it was have one fewer, as Mattermost's RemoveNotifications does.
+ * `mentions` are the reply's targets, by the rule the post insert counted them. Returns those members.
+ */
+export async function forgetDeletedReply(trx: Knex.Transaction, reply: Pick<PostRow, 'id' | 'root_id' | 'channel_id' | 'user_id' | 'create_at'>, mentions: { names: string[]; everyone: boolean }): Promise<string[]> {
+  await trx.raw(
+    `UPDATE posts r SET reply_count = GREATEST(r.reply_count - 1, 0),
+       last_reply_at = COALESCE((SELECT max(x.create_at) FROM posts x WHERE x.root_id = r.id AND x.delete_at = 0), 0)
+     WHERE r.id = :root_id`,
+    { root_id: reply.root_id },
+  );
+  if (!mentions.everyone && mentions.names.length === 0) return [];
+  const { rows } = await trx.raw(
+    `UPDATE thread_memberships m SET unread_mentions = m.unread_mentions - 1, last_updated = :now
+     FROM users u, channel_members cm
+     WHERE m.post_id = :root_id AND m.user_id <> :author AND m.unread_mentions > 0 AND m.last_viewed < :created
+       AND u.id = m.user_id AND cm.channel_id = :channel_id AND cm.user_id = m.user_id
+       AND (:everyone OR lower(u.username) = ANY(:names::text[]))
+     RETURNING m.user_id`,
+    { now: nowMs(), root_id: reply.root_id, author: reply.user_id, created: reply.create_at, channel_id: reply.channel_id, everyone: mentions.everyone, names: mentions.names },
+  );
+  return (rows as { user_id: string }[]).map((r) => r.user_id);
+}
+
 /** The read position that makes `postId` (the root or one of its replies) the first unread post. */
 export async function unreadFrom(db: Knex | Knex.Transaction, thread: ThreadAccess, postId: string): Promise<number> {
   const post = (await db('posts').where({ id: postId, delete_at: 0 }).first('id', 'root_id', 'create_at')) as Pick<PostRow, 'id' | 'root_id' | 'create_at'> | undefined;

@@ -168,6 +168,42 @@ describe('collapsed reply threads through the official Client4', () => {
     }
   });
 
+  it('takes a deleted reply out of the thread: counts, last reply, unread state and mentions, told by thread_updated', async () => {
+    const channel = await makeChannel(app.ownerDb, team.id, { members: [alice.user, bob.user, carol.user] });
+    const root = await a.createPost({ channel_id: channel.id, message: 'Incident review' });
+    const first = await b.createPost({ channel_id: channel.id, root_id: root.id, message: 'Timeline is in the doc' });
+    await a.updateThreadReadForUser('me', team.id, root.id, first.create_at);
+    const carolSocket = await connect(app, carol.token);
+    const aliceSocket = await connect(app, alice.token);
+    try {
+      const mention = await b.createPost({ channel_id: channel.id, root_id: root.id, message: `@${carol.user.username} @${alice.user.username} please add the pager log` });
+      expect(await c.getUserThread('me', team.id, root.id)).to.include({ reply_count: 2, unread_mentions: 1, unread_replies: 2 });
+      expect(await a.getUserThread('me', team.id, root.id)).to.include({ unread_mentions: 1, unread_replies: 1, last_reply_at: mention.create_at });
+
+      await b.deletePost(mention.id);
+      const toCarol = await carolSocket.waitFor((f) => f.event === 'thread_updated' && JSON.parse(f.data.thread).reply_count === 1, 'thread_updated after the deletion (carol)');
+      expect(JSON.parse(toCarol.data.thread)).to.include({ id: root.id, reply_count: 1, unread_mentions: 0, unread_replies: 1, last_reply_at: first.create_at });
+      expect(toCarol.data).to.include({ previous_unread_mentions: 1, previous_unread_replies: 2 });
+      const toAlice = await aliceSocket.waitFor((f) => f.event === 'thread_updated' && JSON.parse(f.data.thread).reply_count === 1, 'thread_updated after the deletion (alice)');
+      expect(JSON.parse(toAlice.data.thread)).to.include({ unread_mentions: 0, unread_replies: 0 });
+
+      const forAlice = await a.getUserThread('me', team.id, root.id);
+      expect(forAlice, 'read up to the reply left: nothing unread any more').to.include({ reply_count: 1, unread_replies: 0, unread_mentions: 0, last_reply_at: first.create_at });
+      expect((await threadsOf(a, { unread: true })).threads.map((t) => t.id)).to.not.include(root.id);
+      expect(await c.getUserThread('me', team.id, root.id)).to.include({ reply_count: 1, unread_mentions: 0, unread_replies: 1 });
+      expect((await a.getPost(root.id)).reply_count).to.equal(1);
+
+      await b.deletePost(first.id);
+      const root0 = await a.getPost(root.id);
+      expect(root0).to.include({ reply_count: 0, last_reply_at: 0 });
+      expect((await threadsOf(c)).threads.map((t) => t.id), 'a thread without replies leaves the list').to.not.include(root.id);
+      await carolSocket.waitFor((f) => f.event === 'thread_updated' && JSON.parse(f.data.thread).reply_count === 0, 'thread_updated after the last reply went');
+    } finally {
+      carolSocket.close();
+      aliceSocket.close();
+    }
+  });
+
   it('hides the threads of a channel the user was removed from, and refuses its thread', async () => {
     const channel = await makeChannel(app.ownerDb, team.id, { type: 'P', members: [alice.user, bob.user] });
     const root = await a.createPost({ channel_id: channel.id, message: 'Private plans' });
