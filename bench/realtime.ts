@@ -1,6 +1,6 @@
 // Real-time benchmarks (issue: messaging core). Run: npm run bench:realtime -- [--members 1000] [--sockets 10000]
 // Figures: post → `posted` delivered to every member of a 1,000-member channel (p99 over receivers and
-// posts), beside a bare `ws` broadcast of the same frame in the same run; server RSS holding N
+// posts: 200 posts, so that one post slowed by the host, 1,000 samples, cannot make the p99 alone), beside a bare `ws` broadcast of the same frame in the same run; server RSS holding N
 // authenticated idle WebSockets.
 import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
@@ -10,7 +10,7 @@ import { seedSessions } from './lib/sessions.ts';
 import { startBenchServer } from './lib/server.ts';
 import { machine, summarize, writeResults } from './lib/stats.ts';
 
-const { values } = parseArgs({ options: { members: { type: 'string', default: '1000' }, sockets: { type: 'string', default: '10000' }, posts: { type: 'string', default: '50' }, warmup: { type: 'string', default: '5' }, profile: { type: 'boolean', default: false } } });
+const { values } = parseArgs({ options: { members: { type: 'string', default: '1000' }, sockets: { type: 'string', default: '10000' }, posts: { type: 'string', default: '200' }, warmup: { type: 'string', default: '5' }, profile: { type: 'boolean', default: false } } });
 const members = Number(values.members);
 const socketCount = Number(values.sockets);
 const postCount = Number(values.posts);
